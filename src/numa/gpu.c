@@ -127,7 +127,8 @@ dyn_status numa_gpus_load(dyn_numa_topology *t, dyn_error *err)
         g->source = g->numa_node >= 0 ? DYN_NUMA_SOURCE_SYSFS : DYN_NUMA_SOURCE_UNKNOWN;
     }
     closedir(d);
-    qsort(t->gpus, t->gpu_count, sizeof *t->gpus, gpu_cmp);
+    if (t->gpu_count > 1)
+        qsort(t->gpus, t->gpu_count, sizeof *t->gpus, gpu_cmp);
 
     int smi_broken = 0;
     for (size_t i = 0; i < t->gpu_count; i++) {
