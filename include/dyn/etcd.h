@@ -69,7 +69,7 @@ typedef struct dyn_lease dyn_lease;
  * on failure it is retried on the next keep-alive tick. */
 typedef dyn_status (*dyn_lease_register_fn)(dyn_etcd *e, uint64_t lease_id, void *ud, dyn_error *err);
 
-/* Grants a lease of ttl_s seconds and starts the keep-alive thread. */
+/* Grants a lease of ttl_s seconds and starts the keep-alive thread. e must outlive the lease. */
 dyn_status dyn_lease_start(dyn_etcd *e, int ttl_s, dyn_lease **out, dyn_error *err);
 /* Stops the keep-alive thread and revokes the lease (all its keys vanish). NULL is a no-op. */
 void dyn_lease_stop(dyn_lease *l);
@@ -88,7 +88,7 @@ typedef void (*dyn_watch_fn)(void *ud, dyn_watch_op op, const char *key, const c
 typedef struct dyn_etcd_watch dyn_etcd_watch;
 
 /* Lists prefix (each existing key delivered as PUT before this returns), then watches from the
- * next revision on a dedicated thread. */
+ * next revision on a dedicated thread. e must outlive the watch. */
 dyn_status dyn_etcd_watch_prefix(dyn_etcd *e, const char *prefix, dyn_watch_fn fn, void *ud,
                                  dyn_etcd_watch **out, dyn_error *err);
 /* Stops and joins the watch thread; no callback runs after it returns. NULL is a no-op. */

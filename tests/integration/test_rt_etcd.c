@@ -255,7 +255,8 @@ static void test_watch_relists_after_compaction(void **state)
     assert_true(w.blocked);
     pthread_mutex_unlock(&w.mu);
     assert_int_equal(ts_restart(&etcd_srv), 0);
-    dyn_etcd_close(e);
+    /* The watch keeps using e (it must outlive the watch); write through a second client. */
+    dyn_etcd *watched = e;
     e = connect_etcd();
     assert_int_equal(dyn_etcd_delete(e, "t/w2/gone", NULL, &err), DYN_OK);
     for (int i = 0; i < 5; i++) {
@@ -284,6 +285,7 @@ static void test_watch_relists_after_compaction(void **state)
     assert_int_equal(dyn_etcd_put(e, "t/w2/after", "z", 1, 0, &err), DYN_OK);
     assert_true(wait_key(&w, "t/w2/after", 1, 5000));
     dyn_etcd_watch_stop(wt);
+    dyn_etcd_close(watched);
     dyn_etcd_close(e);
 }
 
