@@ -40,7 +40,8 @@ static void check_string_map(const dyn_node *meta, const char *key, const char *
     }
 }
 
-/* apiVersion, kind and metadata.name exist; metadata holds only ObjectMeta fields. */
+/* apiVersion, kind and metadata.name exist (false when not: the document cannot be classified);
+ * metadata holds only ObjectMeta fields (reported, not fatal). */
 static bool check_envelope(const dyn_node *root, const char *file, dyn_diags *diags)
 {
     bool ok = true;
@@ -73,7 +74,6 @@ static bool check_envelope(const dyn_node *root, const char *file, dyn_diags *di
             char path[160];
             snprintf(path, sizeof path, "metadata.%.120s", k->text);
             dyn_diags_add(diags, DYN_SEV_ERROR, file, k, path, "unknown field \"%.100s\"", k->text);
-            ok = false;
         }
     }
     const dyn_node *name = dyn_node_get(meta, "name");
@@ -89,7 +89,6 @@ static bool check_envelope(const dyn_node *root, const char *file, dyn_diags *di
     if (ns && (ns->kind != DYN_NODE_STRING || !dyn_dns1123_label(ns->text, &why))) {
         dyn_diags_add(diags, DYN_SEV_ERROR, file, ns, "metadata.namespace", "invalid namespace \"%.80s\": %s",
                       ns->text ? ns->text : "", ns->kind == DYN_NODE_STRING ? why : "must be a string");
-        ok = false;
     }
     check_string_map(meta, "labels", file, diags, true);
     check_string_map(meta, "annotations", file, diags, false);

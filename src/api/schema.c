@@ -214,7 +214,7 @@ static void check_string(walker *w, const json_t *schema, const dyn_node *n)
         if (is_quantity_pattern(pattern)) {
             const char *why;
             if (!dyn_quantity_parse(n->text, NULL, &why))
-                report(w, n, "\"%.100s\" is not a valid quantity: %s (e.g. 10Gi, 500m, 2)", n->text, why);
+                report(w, n, "\"%.100s\" is not a valid quantity: %s; write e.g. 10Gi, 10G, 500m or 2", n->text, why);
         } else if (pattern_match(pattern, n->text) == 0)
             report(w, n, "\"%.100s\" does not match the pattern %s", n->text, pattern);
     }

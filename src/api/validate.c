@@ -201,7 +201,7 @@ static void check_quantity(rules *r, const dyn_node *map, const char *key, const
     const char *why;
     double v;
     if (!dyn_quantity_parse(value, &v, &why))
-        ERR(r, at_field(map, key), path, "\"%.80s\" is not a valid quantity: %s (e.g. 10Gi, 500m, 2)", value, why);
+        ERR(r, at_field(map, key), path, "\"%.80s\" is not a valid quantity: %s; write e.g. 10Gi, 10G, 500m or 2", value, why);
     else if (v < 0)
         ERR(r, at_field(map, key), path, "must not be negative (got \"%s\")", value);
     else if (whole && v != (double)(long long)v)
@@ -244,10 +244,16 @@ static void check_service_names(rules *r, const dyn_service *s, const char *base
     const dyn_graph *g = r->g;
     char lower[256], name[512];
     dyn_lowercase(s->key, lower, sizeof lower);
+    /* with an invalid graph name, only the key's own part is worth reporting */
+    bool graph_name_ok = g->name && dyn_dns1123_label(g->name, NULL);
     if (g->is_dcd)
-        snprintf(name, sizeof name, "%s", g->name);
-    else
+        snprintf(name, sizeof name, "%s", g->name ? g->name : "");
+    else if (graph_name_ok)
         snprintf(name, sizeof name, "%s-%s", g->name, lower);
+    else
+        snprintf(name, sizeof name, "%s", lower);
+    if (g->is_dcd && !graph_name_ok)
+        return;
     check_name_part(r, s->key_node, base, "derived object name", name, true);
     const char *why;
     if (!dyn_label_value(s->key, &why))

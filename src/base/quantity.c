@@ -75,7 +75,7 @@ bool dyn_quantity_parse(const char *s, double *value, const char **why)
             }
         }
         if (!matched) {
-            *why = "unknown suffix (use one of Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or an exponent like e3)";
+            *why = "unknown suffix (valid: Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or an exponent like e3)";
             return false;
         }
     }
