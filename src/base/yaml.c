@@ -378,6 +378,9 @@ static void on_scalar(builder *b, struct fy_event *ev)
     n->len = len;
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
     bool plain = style == FYSS_PLAIN;
+    /* libfyaml marks a quoted scalar at its first character; point at the opening quote */
+    if ((style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED) && n->col > 1)
+        n->col--;
     const char *tag = NULL;
     size_t tag_len = 0;
     if (ev->scalar.tag)
