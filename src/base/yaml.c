@@ -75,6 +75,39 @@ static bool utf8_valid(const unsigned char *p, size_t len)
     return true;
 }
 
+static void fail_at(builder *b, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* YAML is text: reject NUL bytes and invalid UTF-8 up front, at their position, instead of
+ * letting the parser stop early or produce strings jansson cannot hold. */
+static bool check_text(builder *b, const char *buf, size_t len)
+{
+    int line = 1, col = 1;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)buf[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (c == 0) {
+            fail_at(b, line, col, "input contains a NUL byte: binary data is not YAML");
+            return false;
+        }
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            fail_at(b, line, col, "control character 0x%02x is not allowed in YAML", c);
+            return false;
+        }
+        if (n == 0 || i + n > len || !utf8_valid((const unsigned char *)buf + i, n)) {
+            fail_at(b, line, col, "input is not valid UTF-8 (byte 0x%02x)", c);
+            return false;
+        }
+        if (c == '\n') {
+            line++;
+            col = 1;
+        } else
+            col++;
+        i += n;
+    }
+    return true;
+}
+
 static bool text_is(const char *t, size_t len, const char *const *words)
 {
     for (; *words; words++)
@@ -180,7 +213,6 @@ static void resolve_plain(dyn_node *n)
         n->kind = DYN_NODE_FLOAT;
 }
 
-static void fail_at(builder *b, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void fail_at(builder *b, int line, int col, const char *fmt, ...)
 {
     va_list ap;
@@ -369,11 +401,6 @@ static void on_scalar(builder *b, struct fy_event *ev)
     if (!text)
         text = "";
     dyn_node *n = new_node(b, DYN_NODE_STRING, ev);
-    if (!utf8_valid((const unsigned char *)text, len)) {
-        fail_at(b, n->line, n->col, "text is not valid UTF-8");
-        text = "";
-        len = 0;
-    }
     n->text = dyn_arena_strndup(&b->s->arena, text, len);
     n->len = len;
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
@@ -397,28 +424,28 @@ static void on_alias(builder *b, struct fy_event *ev)
 {
     size_t len = 0;
     const char *name = fy_token_get_text(ev->alias.anchor, &len);
+    /* libfyaml marks an alias after its '*'; point at the '*' */
+    const struct fy_mark *m = fy_event_start_mark(ev);
+    int line = m ? m->line + 1 : 0, col = m ? m->column : 0;
     dyn_node *target = name ? find_anchor(b, name, len) : NULL;
     for (int i = 0; target && i < b->depth; i++)
         if (b->stack[i].node == target) {
-            const struct fy_mark *m = fy_event_start_mark(ev);
-            fail_at(b, m ? m->line + 1 : 0, m ? m->column + 1 : 0, "alias '*%.*s' refers to a node that contains it",
+            fail_at(b, line, col, "alias '*%.*s' refers to a node that contains it",
                     (int)(len > 80 ? 80 : len), name);
             return;
         }
     if (target) {
         b->expanded += target->weight;
         if (b->expanded > MAX_EXPANDED_NODES) {
-            const struct fy_mark *m = fy_event_start_mark(ev);
-            fail_at(b, m ? m->line + 1 : 0, m ? m->column + 1 : 0,
+            fail_at(b, line, col,
                     "aliases expand the document to more than %d nodes", MAX_EXPANDED_NODES);
             return;
         }
     }
     if (!target) {
-        const struct fy_mark *m = fy_event_start_mark(ev);
         char nm[96];
         snprintf(nm, sizeof nm, "%.*s", (int)(len > 80 ? 80 : len), name ? name : "");
-        fail_at(b, m ? m->line + 1 : 0, m ? m->column + 1 : 0, "alias '*%s' refers to no anchor defined before it", nm);
+        fail_at(b, line, col, "alias '*%s' refers to no anchor defined before it", nm);
         target = new_node(b, DYN_NODE_NULL, ev);
         target->text = "";
     }
@@ -443,7 +470,8 @@ static void report_parser_errors(builder *b, struct fy_diag *diag)
     while ((e = fy_diag_errors_iterate(diag, &it))) {
         if (e->type < FYET_ERROR)
             continue;
-        dyn_diags_add_at(b->diags, DYN_SEV_ERROR, b->s->file, e->line + 1, e->column + 1, "", "YAML syntax: %s",
+        /* fy_diag_error positions are already 1-based */
+        dyn_diags_add_at(b->diags, DYN_SEV_ERROR, b->s->file, e->line, e->column, "", "YAML syntax: %s",
                          e->msg ? e->msg : "invalid YAML");
         any = true;
     }
@@ -476,7 +504,9 @@ bool dyn_yaml_parse(dyn_yaml_stream *s, const char *file, const char *buf, size_
         abort();
 
     builder b = {.s = s, .diags = diags};
-    if (fy_parser_set_string(fyp, input, len) != 0) {
+    if (!check_text(&b, buf, len)) {
+        /* reported */
+    } else if (fy_parser_set_string(fyp, input, len) != 0) {
         report_parser_errors(&b, diag);
     } else {
         struct fy_event *ev;

@@ -16,7 +16,8 @@ static bool needs_quotes(const char *s, size_t len)
 {
     static const char *const reserved[] = {"", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false",
                                            "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On",
-                                           "ON", "off", "Off", "OFF", "y", "Y", "n", "N", NULL};
+                                           "ON", "off", "Off", "OFF", "y", "Y", "n", "N", ".inf", ".Inf", ".INF", "+.inf",
+                                           "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL};
     for (const char *const *r = reserved; *r; r++)
         if (strlen(*r) == len && memcmp(*r, s, len) == 0)
             return true;
