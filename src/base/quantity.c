@@ -53,7 +53,16 @@ bool dyn_quantity_parse(const char *s, double *value, const char **why)
         *why = "does not start with a number";
         return false;
     }
-    double number = strtod(p, NULL);
+    /* strtod would swallow an exponent suffix ("1e3"): convert the number part alone */
+    char digits[64];
+    size_t n = (size_t)(end - p);
+    if (n >= sizeof digits) {
+        *why = "too long";
+        return false;
+    }
+    memcpy(digits, p, n);
+    digits[n] = '\0';
+    double number = strtod(digits, NULL);
     double mult = 1;
     if (*end) {
         bool matched = false;
