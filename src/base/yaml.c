@@ -361,7 +361,8 @@ static void finish_seq(builder *b, frame *f)
 {
     dyn_node *seq = f->node;
     seq->items = dyn_arena_alloc(&b->s->arena, (f->len + 1) * sizeof *seq->items);
-    memcpy(seq->items, f->items, f->len * sizeof *seq->items);
+    if (f->len)
+        memcpy(seq->items, f->items, f->len * sizeof *seq->items);
     seq->len = f->len;
     seq->weight = 1;
     for (size_t i = 0; i < f->len; i++)

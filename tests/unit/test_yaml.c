@@ -111,6 +111,17 @@ static void anchors_aliases_and_merge_keys(void **state)
     done(&p);
 }
 
+/* found by fuzz_graph: an empty list handed memcpy a NULL source */
+static void empty_collections(void **state)
+{
+    parsed p;
+    parse(&p, "a: &x []\nb: {}\nc: *x\n");
+    assert_true(p.ok);
+    assert_int_equal(dyn_node_get(p.s.docs[0], "a")->len, 0);
+    assert_int_equal(dyn_node_get(p.s.docs[0], "b")->kind, DYN_NODE_MAP);
+    done(&p);
+}
+
 static void json_is_yaml(void **state)
 {
     parsed p;
@@ -207,6 +218,7 @@ int main(void)
         cmocka_unit_test(scalars_follow_the_core_schema),
         cmocka_unit_test(several_documents),
         cmocka_unit_test(anchors_aliases_and_merge_keys),
+        cmocka_unit_test(empty_collections),
         cmocka_unit_test(json_is_yaml),
         cmocka_unit_test(duplicate_keys),
         cmocka_unit_test(tabs_in_indentation),
