@@ -1,0 +1,55 @@
+/* Input loading shared by dyn validate and dyn render: see input.h. */
+#include "cmd/input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+
+void dyn_input_add_file(dyn_input_opts *in, const char *path)
+{
+    const char **files = realloc(in->files, (in->n_files + 1) * sizeof *files);
+    if (!files)
+        abort();
+    in->files = files;
+    in->files[in->n_files++] = path;
+}
+
+int dyn_input_load(dyn_input_opts *in)
+{
+    dyn_diags_init(&in->diags);
+    dyn_config_defaults(&in->config);
+    if (in->config_path && !dyn_config_load(&in->config, in->config_path, &in->diags) && in->diags.errors == 0) {
+        fprintf(stderr, "dyn: cannot read config %s: %s\n", in->config_path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    in->bundles = calloc(in->n_files, sizeof *in->bundles);
+    if (!in->bundles)
+        abort();
+    dyn_load_opts opts = {.config = &in->config, .namespace_ = in->namespace_};
+    for (size_t i = 0; i < in->n_files; i++) {
+        size_t len;
+        char *text = dyn_read_file(in->files[i], &len);
+        if (!text) {
+            fprintf(stderr, "dyn: cannot read %s: %s\n", in->files[i], strerror(errno));
+            return EXIT_USAGE;
+        }
+        dyn_bundle_load(&in->bundles[in->n_bundles++], in->files[i], text, len, &opts, &in->diags);
+        free(text);
+    }
+    dyn_diags_sort(&in->diags);
+    return in->diags.errors ? EXIT_INVALID : EXIT_OK;
+}
+
+void dyn_input_free(dyn_input_opts *in)
+{
+    for (size_t i = 0; i < in->n_bundles; i++)
+        dyn_bundle_free(&in->bundles[i]);
+    free(in->bundles);
+    free(in->files);
+    if (in->config.nats_address)
+        dyn_config_free(&in->config);
+    dyn_diags_free(&in->diags);
+}

@@ -1,0 +1,28 @@
+/* Reading and validating the input files of validate/render: shared by both subcommands so
+ * they load, check and report in exactly the same way. */
+#ifndef DYN_CMD_INPUT_H
+#define DYN_CMD_INPUT_H
+
+#include <stddef.h>
+
+#include "api/config.h"
+#include "api/validate.h"
+
+typedef struct dyn_input_opts {
+    const char **files;
+    size_t n_files;
+    const char *config_path;
+    const char *namespace_;
+    dyn_config config;
+    dyn_bundle *bundles;       /* one per file */
+    size_t n_bundles;
+    dyn_diags diags;           /* everything found, sorted */
+} dyn_input_opts;
+
+void dyn_input_add_file(dyn_input_opts *in, const char *path);
+/* Loads config and files. Returns EXIT_OK, EXIT_INVALID (diags has errors) or EXIT_USAGE (a file
+ * could not be read; the message is already on stderr). */
+int dyn_input_load(dyn_input_opts *in);
+void dyn_input_free(dyn_input_opts *in);
+
+#endif
