@@ -1,39 +1,68 @@
 /* JSON -> YAML emitter: see yaml_emit.h. */
 #include "base/yaml_emit.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void indent(FILE *out, int n)
 {
-    for (int i = 0; i < n; i++)
-        fputc(' ', out);
+    static const char spaces[] = "                                                                ";
+    while (n > 0) {
+        int k = n < (int)sizeof spaces - 1 ? n : (int)sizeof spaces - 1;
+        fwrite_unlocked(spaces, 1, (size_t)k, out);
+        n -= k;
+    }
 }
 
-/* Would a YAML 1.1 or 1.2 reader take this plain scalar for a non-string, or misparse it? */
+/* Plain scalars a YAML 1.1 or 1.2 reader would take for null, a boolean or a special float. */
+static bool is_reserved_word(const char *s, size_t len)
+{
+    static const char *const words[] = {"", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false",
+                                        "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On",
+                                        "ON", "off", "Off", "OFF", "y", "Y", "n", "N", ".inf", ".Inf", ".INF",
+                                        "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
+                                        ".NAN", NULL};
+    if (len > 6)
+        return false;
+    for (const char *const *w = words; *w; w++)
+        if ((*w)[0] == s[0] && strlen(*w) == len && memcmp(*w, s, len) == 0)
+            return true;
+    return len == 0;
+}
+
+/* Character classes, built once: what may appear in a number, what may not start a plain scalar. */
+static bool numeric_char[256], indicator_char[256];
+
+static void init_classes(void)
+{
+    for (const char *c = "0123456789+-._:eExXoObBaAcCdDfF"; *c; c++)
+        numeric_char[(unsigned char)*c] = true;
+    for (const char *c = "-?:,[]{}#&*!|>'\"%@` \t"; *c; c++)
+        indicator_char[(unsigned char)*c] = true;
+}
+
+/* Would a reader take this plain scalar for a non-string, or misparse it? */
 static bool needs_quotes(const char *s, size_t len)
 {
-    static const char *const reserved[] = {"", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false",
-                                           "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On",
-                                           "ON", "off", "Off", "OFF", "y", "Y", "n", "N", ".inf", ".Inf", ".INF", "+.inf",
-                                           "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL};
-    for (const char *const *r = reserved; *r; r++)
-        if (strlen(*r) == len && memcmp(*r, s, len) == 0)
-            return true;
-    if ((len >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0)))
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_classes);
+    if (len == 0 || is_reserved_word(s, len))
         return true;
-    if (strchr("-?:,[]{}#&*!|>'\"%@` \t", s[0]))
+    if (len >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
+        return true;
+    if (indicator_char[(unsigned char)s[0]])
         return !(s[0] == '-' && len > 1 && s[1] != ' ' && !(s[1] >= '0' && s[1] <= '9') && s[1] != '.');
     if (s[len - 1] == ' ' || s[len - 1] == ':' || s[len - 1] == '\t')
         return true;
-    /* anything a reader could take for a number (ints, floats, hex, octal, YAML 1.1 base 60):
-     * be conservative and quote whatever starts like one */
+    /* anything that starts like a number (ints, floats, hex, octal, YAML 1.1 base 60) and
+     * continues like one: be conservative and quote it */
     const char *p = s + (s[0] == '+' || s[0] == '-');
     if ((*p >= '0' && *p <= '9') || *p == '.') {
         bool numeric = true;
-        for (const char *q = p; *q && numeric; q++)
-            numeric = strchr("0123456789+-._:eExXoObBaAcCdDfF", *q) != NULL;
+        for (const char *q = p; q < s + len && numeric; q++)
+            numeric = numeric_char[(unsigned char)*q];
         if (numeric)
             return true;
     }
@@ -49,23 +78,23 @@ static bool needs_quotes(const char *s, size_t len)
 
 static void emit_double_quoted(FILE *out, const char *s, size_t len)
 {
-    fputc('"', out);
+    fputc_unlocked('"', out);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\r': fputs("\\r", out); break;
+        case '"': fputs_unlocked("\\\"", out); break;
+        case '\\': fputs_unlocked("\\\\", out); break;
+        case '\n': fputs_unlocked("\\n", out); break;
+        case '\t': fputs_unlocked("\\t", out); break;
+        case '\r': fputs_unlocked("\\r", out); break;
         default:
             if (c < 0x20 || c == 0x7f)
                 fprintf(out, "\\x%02x", c);
             else
-                fputc(c, out);
+                fputc_unlocked(c, out);
         }
     }
-    fputc('"', out);
+    fputc_unlocked('"', out);
 }
 
 /* Multi-line text reads best as a literal block, when it round-trips exactly. */
@@ -88,18 +117,18 @@ static void emit_literal(FILE *out, const char *s, size_t len, int ind)
     size_t trailing = 0;
     while (trailing < len && s[len - 1 - trailing] == '\n')
         trailing++;
-    fputs(trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+", out);
+    fputs_unlocked(trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+", out);
     size_t body = trailing > 1 ? len : len - trailing;
     size_t start = 0;
-    fputc('\n', out);
+    fputc_unlocked('\n', out);
     for (size_t i = 0; i <= body; i++) {
         if (i == body || s[i] == '\n') {
             if (i > start) {
                 indent(out, ind);
-                fwrite(s + start, 1, i - start, out);
+                fwrite_unlocked(s + start, 1, i - start, out);
             }
             if (i < body || trailing <= 1)
-                fputc('\n', out);
+                fputc_unlocked('\n', out);
             start = i + 1;
         }
     }
@@ -115,14 +144,14 @@ static void emit_scalar(FILE *out, const json_t *v, int ind)
         else if (needs_quotes(s, len) || memchr(s, '\n', len))
             emit_double_quoted(out, s, len);
         else
-            fwrite(s, 1, len, out);
+            fwrite_unlocked(s, 1, len, out);
         if (!literal_ok(s, len))
-            fputc('\n', out);
+            fputc_unlocked('\n', out);
         return;
     }
     char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    fputs(text ? text : "null", out);
-    fputc('\n', out);
+    fputs_unlocked(text ? text : "null", out);
+    fputc_unlocked('\n', out);
     free(text);
 }
 
@@ -139,8 +168,8 @@ static void emit_key(FILE *out, const char *key)
     if (needs_quotes(key, len))
         emit_double_quoted(out, key, len);
     else
-        fputs(key, out);
-    fputc(':', out);
+        fputs_unlocked(key, out);
+    fputc_unlocked(':', out);
 }
 
 /* Writes the entries of a non-empty object; the first line's indentation is already written
@@ -156,14 +185,14 @@ static void emit_object(FILE *out, const json_t *obj, int ind, bool first_inline
         first = false;
         emit_key(out, key);
         if (is_collection(v)) {
-            fputc('\n', out);
+            fputc_unlocked('\n', out);
             emit_value(out, v, json_is_array(v) ? ind + 2 : ind + 2);
         } else {
-            fputc(' ', out);
+            fputc_unlocked(' ', out);
             if (json_is_object(v))
-                fputs("{}\n", out);
+                fputs_unlocked("{}\n", out);
             else if (json_is_array(v))
-                fputs("[]\n", out);
+                fputs_unlocked("[]\n", out);
             else
                 emit_scalar(out, v, ind + 2);
         }
@@ -176,16 +205,16 @@ static void emit_array(FILE *out, const json_t *arr, int ind)
     json_t *v;
     json_array_foreach(arr, i, v) {
         indent(out, ind);
-        fputs("- ", out);
+        fputs_unlocked("- ", out);
         if (json_is_object(v) && json_object_size(v) > 0)
             emit_object(out, v, ind + 2, true);
         else if (json_is_array(v) && json_array_size(v) > 0) {
-            fputc('\n', out);
+            fputc_unlocked('\n', out);
             emit_array(out, v, ind + 2);
         } else if (json_is_object(v))
-            fputs("{}\n", out);
+            fputs_unlocked("{}\n", out);
         else if (json_is_array(v))
-            fputs("[]\n", out);
+            fputs_unlocked("[]\n", out);
         else
             emit_scalar(out, v, ind + 2);
     }
@@ -198,9 +227,9 @@ static void emit_value(FILE *out, const json_t *v, int ind)
     else if (json_is_array(v) && json_array_size(v) > 0)
         emit_array(out, v, ind);
     else if (json_is_object(v))
-        fputs("{}\n", out);
+        fputs_unlocked("{}\n", out);
     else if (json_is_array(v))
-        fputs("[]\n", out);
+        fputs_unlocked("[]\n", out);
     else
         emit_scalar(out, v, ind);
 }

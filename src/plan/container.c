@@ -8,7 +8,11 @@
 static json_t *http_probe(const char *path, const char *port, int initial_delay, int period, int timeout,
                           int failure)
 {
-    json_t *p = json_pack("{s:{s:s, s:s}}", "httpGet", "path", path, "port", port);
+    json_t *get = json_object();
+    json_object_set_new_nocheck(get, "path", json_string(path));
+    json_object_set_new_nocheck(get, "port", json_string(port));
+    json_t *p = json_object();
+    json_object_set_new_nocheck(p, "httpGet", get);
     if (initial_delay)
         json_object_set_new(p, "initialDelaySeconds", json_integer(initial_delay));
     json_object_set_new(p, "periodSeconds", json_integer(period));
@@ -19,12 +23,21 @@ static json_t *http_probe(const char *path, const char *port, int initial_delay,
 
 static json_t *port(const char *name, int number)
 {
-    return json_pack("{s:s, s:i, s:s}", "name", name, "containerPort", number, "protocol", "TCP");
+    json_t *p = json_object();
+    json_object_set_new_nocheck(p, "name", json_string(name));
+    json_object_set_new_nocheck(p, "containerPort", json_integer(number));
+    json_object_set_new_nocheck(p, "protocol", json_string("TCP"));
+    return p;
 }
 
 static json_t *field_ref_env(const char *name, const char *path)
 {
-    return json_pack("{s:s, s:{s:{s:s}}}", "name", name, "valueFrom", "fieldRef", "fieldPath", path);
+    json_t *ref = json_object(), *from = json_object(), *env = json_object();
+    json_object_set_new_nocheck(ref, "fieldPath", json_string(path));
+    json_object_set_new_nocheck(from, "fieldRef", ref);
+    json_object_set_new_nocheck(env, "name", json_string(name));
+    json_object_set_new_nocheck(env, "valueFrom", from);
+    return env;
 }
 
 /* Env every component gets (§6.2 "Common env"). */

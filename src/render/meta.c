@@ -6,10 +6,11 @@ json_t *dyn_render_meta(const char *name, const char *namespace_, const json_t *
     json_t *meta = json_pack("{s:s}", "name", name);
     if (namespace_)
         json_object_set_new(meta, "namespace", json_string(namespace_));
+    /* shared, not copied: rendered objects are read-only once built */
     if (labels && json_object_size(labels))
-        json_object_set_new(meta, "labels", json_deep_copy(labels));
+        json_object_set(meta, "labels", (json_t *)labels);
     if (annotations && json_object_size(annotations))
-        json_object_set_new(meta, "annotations", json_deep_copy(annotations));
+        json_object_set(meta, "annotations", (json_t *)annotations);
     return meta;
 }
 

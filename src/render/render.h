@@ -14,7 +14,8 @@
 #include "api/validate.h"
 #include "plan/plan.h"
 
-/* Object metadata: name, namespace, labels and annotations (copied; empty maps omitted). */
+/* Object metadata: name, namespace, labels and annotations (shared by reference: rendered objects
+ * are never modified; empty maps omitted). */
 json_t *dyn_render_meta(const char *name, const char *namespace_, const json_t *labels, const json_t *annotations);
 /* Adds the controller ownerReference to the graph (DGD) when its uid is known. Objects owned
  * by a DynamoComponentDeployment get theirs from the operator, which knows the DCD's uid. */
