@@ -244,6 +244,7 @@ static void on_readable(dyn_callhome *ch, ch_conn *c)
 static void *ch_main(void *arg)
 {
     dyn_callhome *ch = arg;
+    pthread_setname_np(pthread_self(), "dyn-callhome");
     struct pollfd *pfds = NULL;
     ch_conn **owners = NULL;
     size_t cap = 0;
