@@ -157,10 +157,6 @@ dyn_status dyn_nats_connect(const dyn_rt_config *cfg, dyn_nats **out, dyn_error 
         dyn_strv_free(urls);
         return dyn_error_set(err, DYN_ERR_NOMEM, "out of memory");
     }
-    /* The first nats_Open wins; DYN_NATS_LOCK_SPIN sets nats.c's lock spin count (default -1:
-     * the library's own default). Measured with bench_rpc: 0 did not help on 2 vCPUs. */
-    const char *spin = getenv("DYN_NATS_LOCK_SPIN");
-    nats_Open(spin ? atoll(spin) : -1);
     natsStatus s = natsOptions_Create(&n->opts);
     if (s != NATS_OK) {
         st = dyn_nats_error(err, s, "creating NATS options");
@@ -185,6 +181,7 @@ dyn_status dyn_nats_connect(const dyn_rt_config *cfg, dyn_nats **out, dyn_error 
         st = dyn_nats_error(err, s, "setting NATS options");
         goto fail;
     }
+    nats_Open(-1);   /* no-op when natsOptions_Create already opened the library */
     s = natsConnection_Connect(&n->nc, n->opts);
     if (s != NATS_OK) {
         const char *last = nats_GetLastError(NULL);
