@@ -15,7 +15,6 @@ struct dyn_nats {
     natsOptions *opts;
     dyn_nats_auth auth;
     char *seed;   /* NKey seed, kept for the signature callback */
-    volatile int closing;
 };
 
 dyn_status dyn_nats_error(dyn_error *err, natsStatus s, const char *fmt, ...)
@@ -65,10 +64,13 @@ static natsStatus sign_nonce(char **custom_err, unsigned char **sig, int *siglen
 
 static void on_disconnected(natsConnection *nc, void *c)
 {
-    (void)nc;
-    if (!__atomic_load_n(&((dyn_nats *)c)->closing, __ATOMIC_RELAXED))
+    (void)c;
+    /* Runs on nats.c's callback thread, possibly after dyn_nats_close freed our struct: look
+     * only at the connection (nats.c keeps it alive for the callback). */
+    if (!natsConnection_IsClosed(nc))
         DYN_WARN("nats", "disconnected; reconnecting");
 }
+
 static void on_reconnected(natsConnection *nc, void *c) { (void)nc; (void)c; DYN_INFO("nats", "reconnected"); }
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *c)
 {
@@ -174,7 +176,7 @@ dyn_status dyn_nats_connect(const dyn_rt_config *cfg, dyn_nats **out, dyn_error 
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(n->opts, false, NULL, NULL);
     /* Request/reply latency: write each message at once instead of waiting for the flusher. */
     if (s == NATS_OK) s = natsOptions_SetSendAsap(n->opts, true);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, n);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, NULL);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(n->opts, on_reconnected, NULL);
     if (s == NATS_OK) s = natsOptions_SetErrorHandler(n->opts, on_async_error, NULL);
     if (s != NATS_OK) {
@@ -236,7 +238,6 @@ void dyn_nats_close(dyn_nats *n)
         return;
     if (n->js)
         jsCtx_Destroy(n->js);
-    __atomic_store_n(&n->closing, 1, __ATOMIC_RELAXED);
     if (n->nc) {
         natsConnection_Close(n->nc);
         natsConnection_Destroy(n->nc);
