@@ -202,40 +202,65 @@ typedef struct {
     int errors;
 } result;
 
-static result run_case(int mode, natsConnection *nc, dyn_client *c, const char *payload, size_t plen, int conc)
+/* One timed run of conc requesters; appends latencies to *lat. Returns requests/s. */
+static double run_once(int mode, natsConnection *nc, dyn_client *c, const char *payload, size_t plen, int conc,
+                       double secs, double **lat, size_t *nlat, int *errors)
 {
     worker *ws = calloc((size_t)conc, sizeof *ws);
     pthread_t *th = calloc((size_t)conc, sizeof *th);
-    double start = now_s(), deadline = start + g_seconds;
+    double start = now_s(), deadline = start + secs;
     for (int i = 0; i < conc; i++) {
         ws[i] = (worker){.mode = mode, .nc = nc, .client = c, .payload = payload, .plen = plen, .deadline = deadline};
         pthread_create(&th[i], NULL, load, &ws[i]);
     }
     size_t total = 0;
-    result r = {0};
     for (int i = 0; i < conc; i++) {
         pthread_join(th[i], NULL);
         total += ws[i].n;
-        r.errors += ws[i].errors;
+        *errors += ws[i].errors;
         if (ws[i].errors)
             fprintf(stderr, "  (errors: %d, last: %s)\n", ws[i].errors, ws[i].last_error);
     }
     double elapsed = now_s() - start;
-    double *all = malloc((total ? total : 1) * sizeof *all);
-    size_t k = 0;
+    *lat = realloc(*lat, (*nlat + total + 1) * sizeof **lat);
     for (int i = 0; i < conc; i++) {
-        memcpy(all + k, ws[i].lat, ws[i].n * sizeof *all);
-        k += ws[i].n;
+        memcpy(*lat + *nlat, ws[i].lat, ws[i].n * sizeof **lat);
+        *nlat += ws[i].n;
         free(ws[i].lat);
     }
-    qsort(all, total, sizeof *all, cmp_d);
-    r.rps = (double)total / elapsed;
-    r.p50 = total ? all[total / 2] * 1e3 : 0;
-    r.p99 = total ? all[(size_t)((double)total * 0.99)] * 1e3 : 0;
-    free(all);
     free(ws);
     free(th);
-    return r;
+    return (double)total / elapsed;
+}
+
+#define ROUNDS 3
+
+/* Raw and libdyn take turns (ROUNDS rounds each) so background load hits both alike; the
+ * median round's rate and the pooled latency percentiles are reported. */
+static void run_pair(natsConnection *rawc, dyn_client *c, const char *raw_payload, size_t raw_len,
+                     const char *dyn_payload, size_t dyn_len, int conc, result *raw, result *dyn)
+{
+    double rr[ROUNDS], dr[ROUNDS];
+    double *rl = NULL, *dlat = NULL;
+    size_t nrl = 0, ndl = 0;
+    memset(raw, 0, sizeof *raw);
+    memset(dyn, 0, sizeof *dyn);
+    for (int i = 0; i < ROUNDS; i++) {
+        rr[i] = run_once(0, rawc, NULL, raw_payload, raw_len, conc, g_seconds / ROUNDS, &rl, &nrl, &raw->errors);
+        dr[i] = run_once(1, NULL, c, dyn_payload, dyn_len, conc, g_seconds / ROUNDS, &dlat, &ndl, &dyn->errors);
+    }
+    qsort(rr, ROUNDS, sizeof rr[0], cmp_d);
+    qsort(dr, ROUNDS, sizeof dr[0], cmp_d);
+    qsort(rl, nrl, sizeof *rl, cmp_d);
+    qsort(dlat, ndl, sizeof *dlat, cmp_d);
+    raw->rps = rr[ROUNDS / 2];
+    dyn->rps = dr[ROUNDS / 2];
+    raw->p50 = nrl ? rl[nrl / 2] * 1e3 : 0;
+    raw->p99 = nrl ? rl[(size_t)((double)nrl * 0.99)] * 1e3 : 0;
+    dyn->p50 = ndl ? dlat[ndl / 2] * 1e3 : 0;
+    dyn->p99 = ndl ? dlat[(size_t)((double)ndl * 0.99)] * 1e3 : 0;
+    free(rl);
+    free(dlat);
 }
 
 static void print_row(const char *name, int conc, result r, double base_rps)
@@ -289,25 +314,28 @@ int main(int argc, char **argv)
     memcpy(big_dyn + 9 + BIG, "\"}", 3);
     dl = strlen(big_dyn);
 
-    printf("bench_rpc: %.0f s per case, loopback, nats-server %s\n", g_seconds, getenv("NATS_SERVER"));
+    printf("bench_rpc: %.0f s per case (raw and libdyn alternate, %d rounds each, median rate), loopback, %s\n",
+           g_seconds, ROUNDS, getenv("NATS_SERVER"));
     printf("%-22s %4s %10s %10s %10s %9s\n", "case", "conc", "req/s", "p50 ms", "p99 ms", "vs raw");
     natsConnection *rawc = dyn_nats_conn(raw_cli);
     int concs[] = {1, 32};
+    double *wl = NULL;
+    size_t nwl = 0;
+    int werr = 0;
+    run_once(0, rawc, NULL, "{}", 2, 4, 0.5, &wl, &nwl, &werr);      /* warm-up */
+    run_once(1, NULL, c, "{}", 2, 4, 0.5, &wl, &nwl, &werr);
+    free(wl);
     for (int i = 0; i < 2; i++) {
-        int k = concs[i];
-        /* warm-up */
-        run_case(0, rawc, NULL, "{}", 2, 1);
-        result raw = run_case(0, rawc, NULL, "{}", 2, k);
-        print_row("raw request/reply", k, raw, raw.rps);
-        result dyn = run_case(1, NULL, c, "{}", 2, k);
-        print_row("libdyn 1 item", k, dyn, raw.rps);
+        result raw, dyn;
+        run_pair(rawc, c, "{}", 2, "{}", 2, concs[i], &raw, &dyn);
+        print_row("raw request/reply", concs[i], raw, raw.rps);
+        print_row("libdyn 1 item", concs[i], dyn, raw.rps);
     }
     for (int i = 0; i < 2; i++) {
-        int k = concs[i];
-        result raw = run_case(0, rawc, NULL, big_raw, BIG, k);
-        print_row("raw 10 MiB", k, raw, raw.rps);
-        result dyn = run_case(1, NULL, c, big_dyn, dl, k);
-        print_row("libdyn 10 MiB", k, dyn, raw.rps);
+        result raw, dyn;
+        run_pair(rawc, c, big_raw, BIG, big_dyn, dl, concs[i], &raw, &dyn);
+        print_row("raw 10 MiB", concs[i], raw, raw.rps);
+        print_row("libdyn 10 MiB", concs[i], dyn, raw.rps);
     }
     free(big_raw);
     free(big_dyn);

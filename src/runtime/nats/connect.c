@@ -172,6 +172,8 @@ dyn_status dyn_nats_connect(const dyn_rt_config *cfg, dyn_nats **out, dyn_error 
     if (s == NATS_OK) s = natsOptions_SetMaxPendingMsgs(n->opts, 65536);
     if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(n->opts, 64 * 1024 * 1024);
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(n->opts, false, NULL, NULL);
+    /* Request/reply latency: write each message at once instead of waiting for the flusher. */
+    if (s == NATS_OK) s = natsOptions_SetSendAsap(n->opts, true);
     if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, n);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(n->opts, on_reconnected, NULL);
     if (s == NATS_OK) s = natsOptions_SetErrorHandler(n->opts, on_async_error, NULL);

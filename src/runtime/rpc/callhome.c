@@ -41,6 +41,16 @@ struct dyn_callhome {
     int stop;
 };
 
+static void send_control(int fd, const char *msg)
+{
+    char hdr[32];
+    int hl = snprintf(hdr, sizeof hdr, "\"%s\"", msg);
+    unsigned char prefix[DYN_FRAME_PREFIX];
+    dyn_frame_prefix(prefix, (uint64_t)hl, 0);
+    struct iovec iov[2] = {{prefix, sizeof prefix}, {hdr, (size_t)hl}};
+    (void)!writev(fd, iov, 2);          /* a tiny frame; a dead peer just misses it */
+}
+
 static void pending_unref(ch_pending *p)
 {
     if (--p->refs > 0)
@@ -133,6 +143,8 @@ static int on_frame(dyn_callhome *ch, ch_conn *c, dyn_frame *f)
             p->fd = c->fd;
             p->connected = 1;
             c->state = 1;
+            if (p->pending_ctrl[0])
+                send_control(p->fd, p->pending_ctrl);
             pthread_cond_broadcast(&p->cv);
             return 0;
         }
@@ -183,7 +195,7 @@ static void on_readable(dyn_callhome *ch, ch_conn *c)
     ssize_t n;
     /* Inside a large frame body, read straight into the frame buffer. */
     if (c->rd.buf && c->rd.need - c->rd.got > sizeof buf) {
-        n = recv(c->fd, c->rd.buf + c->rd.got, c->rd.need - c->rd.got, 0);
+        n = recv(c->fd, c->rd.buf + c->rd.got, c->rd.need - c->rd.got, MSG_DONTWAIT);
         if (n > 0) {
             c->rd.got += (size_t)n;
             if (c->rd.got < c->rd.need)
@@ -199,7 +211,7 @@ static void on_readable(dyn_callhome *ch, ch_conn *c)
             return;
         }
     } else {
-        n = recv(c->fd, buf, sizeof buf, 0);
+        n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
@@ -218,8 +230,6 @@ static void on_readable(dyn_callhome *ch, ch_conn *c)
         off += used;
         if (r < 0) {
             DYN_WARN("rpc", "call-home stream: %s; closing it", err.message);
-            if (c->p && !c->p->prologue_error)
-                c->p->prologue_error = NULL;
             conn_close(ch, c);
             break;
         }
@@ -282,6 +292,7 @@ static void *ch_main(void *arg)
                     c->next = ch->conns;
                     ch->conns = c;
                     pthread_mutex_unlock(&ch->mu);
+                    on_readable(ch, c);      /* the worker writes at once: skip a poll round */
                 } else {
                     close(fd);
                 }
@@ -394,14 +405,11 @@ void callhome_release(dyn_callhome *ch, ch_pending *p)
 
 void callhome_control(dyn_callhome *ch, ch_pending *p, const char *msg)
 {
-    char hdr[32];
-    int hl = snprintf(hdr, sizeof hdr, "\"%s\"", msg);
-    unsigned char prefix[DYN_FRAME_PREFIX];
-    dyn_frame_prefix(prefix, (uint64_t)hl, 0);
-    struct iovec iov[2] = {{prefix, sizeof prefix}, {hdr, (size_t)hl}};
     pthread_mutex_lock(&ch->mu);
     if (p->fd >= 0)
-        (void)!writev(p->fd, iov, 2);   /* a tiny frame; a dead peer just misses it */
+        send_control(p->fd, msg);
+    else if (!p->connected)
+        snprintf(p->pending_ctrl, sizeof p->pending_ctrl, "%s", msg);   /* sent on handshake */
     pthread_mutex_unlock(&ch->mu);
 }
 

@@ -45,6 +45,10 @@ struct dyn_request {
     dyn_frame_reader rd;
     size_t resp_bytes;
     char error[256];
+    /* Small frames not yet written (handshake, prologue, final, sentinel): they go out with the
+     * next item or at the end, so a one-item response costs two writes instead of five. */
+    char pend[1024];
+    size_t pendlen;
 };
 
 typedef struct job {
@@ -117,31 +121,57 @@ void dyn_request_set_error(dyn_request *r, const char *message)
     snprintf(r->error, sizeof r->error, "%s", message ? message : "");
 }
 
-static int send_header_frame(dyn_request *r, const char *hdr, size_t hl)
+static int flush_pending(dyn_request *r)
 {
-    unsigned char prefix[DYN_FRAME_PREFIX];
-    dyn_frame_prefix(prefix, hl, 0);
-    struct iovec iov[2] = {{prefix, sizeof prefix}, {(void *)hdr, hl}};
-    return write_all(r->fd, iov, 2);
+    if (!r->pendlen)
+        return 0;
+    struct iovec iov = {r->pend, r->pendlen};
+    r->pendlen = 0;
+    return write_all(r->fd, &iov, 1);
 }
 
+/* Queues a frame in pend (writing pend out first when it would not fit, and writing large
+ * frames directly). */
+static int queue_frame(dyn_request *r, const char *hdr, size_t hl, const char *body, size_t bl)
+{
+    if (DYN_FRAME_PREFIX + hl + bl > sizeof r->pend - r->pendlen) {
+        if (flush_pending(r) != 0)
+            return -1;
+        if (DYN_FRAME_PREFIX + hl + bl > sizeof r->pend) {
+            unsigned char prefix[DYN_FRAME_PREFIX];
+            dyn_frame_prefix(prefix, hl, bl);
+            struct iovec iov[3] = {{prefix, sizeof prefix}, {(void *)hdr, hl}, {(void *)body, bl}};
+            return write_all(r->fd, iov, 3);
+        }
+    }
+    dyn_frame_prefix((unsigned char *)r->pend + r->pendlen, hl, bl);
+    r->pendlen += DYN_FRAME_PREFIX;
+    memcpy(r->pend + r->pendlen, hdr, hl);
+    r->pendlen += hl;
+    memcpy(r->pend + r->pendlen, body, bl);
+    r->pendlen += bl;
+    return 0;
+}
+
+/* Writes pend, then one frame whose body is a + b + c, in a single writev. */
 static int send_body_frame(dyn_request *r, const char *a, size_t al, const char *b, size_t bl, const char *c, size_t cl)
 {
     unsigned char prefix[DYN_FRAME_PREFIX];
     dyn_frame_prefix(prefix, 0, al + bl + cl);
-    struct iovec iov[4] = {{prefix, sizeof prefix}, {(void *)a, al}, {(void *)b, bl}, {(void *)c, cl}};
-    return write_all(r->fd, iov, 4);
+    struct iovec iov[5] = {{r->pend, r->pendlen}, {prefix, sizeof prefix}, {(void *)a, al}, {(void *)b, bl}, {(void *)c, cl}};
+    r->pendlen = 0;
+    return write_all(r->fd, iov, 5);
 }
 
 static int send_prologue(dyn_request *r, const char *error)
 {
     r->prologue_sent = 1;
     if (!error)
-        return send_header_frame(r, "{\"error\":null}", 14);
+        return queue_frame(r, "{\"error\":null}", 14, "", 0);
     json_t *j = json_pack("{s:s}", "error", error);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    int rc = send_header_frame(r, s ? s : "{\"error\":\"error\"}", s ? strlen(s) : 17);
+    int rc = queue_frame(r, s ? s : "{\"error\":\"error\"}", s ? strlen(s) : 17, "", 0);
     free(s);
     return rc;
 }
@@ -183,8 +213,13 @@ static int connect_back(const char *address, dyn_error *err)
     }
     snprintf(host, sizeof host, "%.*s", (int)hl, h);
     snprintf(port, sizeof port, "%s", colon + 1);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
+    /* Numeric addresses (what callers advertise) skip the resolver. */
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST}, *res = NULL;
     int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai == EAI_NONAME) {
+        hints.ai_flags = AI_NUMERICSERV;
+        gai = getaddrinfo(host, port, &hints, &res);
+    }
     if (gai != 0) {
         dyn_error_set(err, DYN_ERR_INVALID, "cannot resolve %s: %s", address, gai_strerror(gai));
         return -1;
@@ -297,7 +332,7 @@ static void run_request(void *arg)
     dyn_frame_reader_init(&r.rd, 4096);
     char hs[160];
     int hsl = snprintf(hs, sizeof hs, "{\"subject\":\"%s\",\"stream_type\":\"response\"}", subject);
-    if (send_header_frame(&r, hs, (size_t)hsl) != 0) {
+    if (queue_frame(&r, hs, (size_t)hsl, "", 0) != 0) {
         etype = "response_stream";
     } else {
         /* The body is JSON text; hand the handler a NUL-terminated copy only when needed: the
@@ -313,10 +348,10 @@ static void run_request(void *arg)
         }
         if (!etype && !r.stopped && st == DYN_OK) {
             static const char fin[] = "{\"complete_final\":true}";
-            if (send_body_frame(&r, fin, sizeof fin - 1, "", 0, "", 0) != 0)
+            if (queue_frame(&r, "", 0, fin, sizeof fin - 1) != 0)
                 etype = "publish_final";
         }
-        if (send_header_frame(&r, "\"sentinel\"", 10) == 0) {
+        if (queue_frame(&r, "\"sentinel\"", 10, "", 0) == 0 && flush_pending(&r) == 0) {
             /* Wait (bounded) for the caller to close, so our last frames are not lost. */
             struct timespec t0;
             clock_gettime(CLOCK_MONOTONIC, &t0);

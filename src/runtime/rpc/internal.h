@@ -31,6 +31,7 @@ typedef struct ch_pending {
     int fd;                    /* -1 until connected and after close */
     int refs;                  /* server side + stream side */
     int waiting;               /* still in the server's waiting list */
+    char pending_ctrl[16];     /* control asked for before the worker's handshake arrived */
     struct ch_pending *next;   /* waiting list link */
 } ch_pending;
 
