@@ -303,6 +303,57 @@ static void test_unreachable_is_clear(void **state)
     dyn_rt_config_free(&cfg);
 }
 
+static void on_count(void *ud, dyn_watch_op op, const char *key, const char *value, size_t len)
+{
+    (void)op; (void)key; (void)value; (void)len;
+    __atomic_fetch_add((int *)ud, 1, __ATOMIC_RELAXED);
+}
+
+/* ETCD_AUTH_USERNAME/PASSWORD against an etcd with auth enabled: kv, lease, watch; a wrong
+ * password is a fast DYN_ERR_AUTH. */
+static void test_user_auth(void **state)
+{
+    (void)state;
+    test_server secured;
+    assert_int_equal(ts_etcd_start(&secured), 0);
+    assert_int_equal(ts_sh(30, "E='etcdctl --endpoints=%s'; $E user add root:rootpw >/dev/null && "
+                               "$E user grant-role root root >/dev/null && $E auth enable >/dev/null", secured.url), 0);
+    char ep[160];
+    snprintf(ep, sizeof ep, "ETCD_ENDPOINTS=%s", secured.url);
+    dyn_rt_config cfg;
+    dyn_error err = {0};
+    assert_int_equal(rtenv_config(&cfg, &err, ep, "ETCD_AUTH_USERNAME=root", "ETCD_AUTH_PASSWORD=rootpw", (const char *)NULL), DYN_OK);
+    dyn_etcd *e = NULL;
+    dyn_status st = dyn_etcd_connect(&cfg, &e, &err);
+    if (st != DYN_OK)
+        fail_msg("auth connect: %s", err.message);
+    dyn_rt_config_free(&cfg);
+    int events = 0;
+    dyn_etcd_watch *w = NULL;
+    assert_int_equal(dyn_etcd_watch_prefix(e, "auth/", on_count, &events, &w, &err), DYN_OK);
+    assert_int_equal(dyn_etcd_put(e, "auth/a", "1", 1, 0, &err), DYN_OK);
+    dyn_lease *l = NULL;
+    assert_int_equal(dyn_lease_start(e, 3, &l, &err), DYN_OK);
+    int created = 0;
+    assert_int_equal(dyn_etcd_create(e, "auth/leased", "x", 1, dyn_lease_id(l), &created, &err), DYN_OK);
+    assert_int_equal(created, 1);
+    long long end = ts_now_ms() + 5000;
+    while (__atomic_load_n(&events, __ATOMIC_RELAXED) < 2 && ts_now_ms() < end)
+        usleep(20000);
+    assert_int_equal(__atomic_load_n(&events, __ATOMIC_RELAXED), 2);
+    dyn_lease_stop(l);
+    dyn_etcd_watch_stop(w);
+    dyn_etcd_close(e);
+
+    assert_int_equal(rtenv_config(&cfg, &err, ep, "ETCD_AUTH_USERNAME=root", "ETCD_AUTH_PASSWORD=wrong", (const char *)NULL), DYN_OK);
+    long long t0 = ts_now_ms();
+    assert_int_equal(dyn_etcd_connect(&cfg, &e, &err), DYN_ERR_AUTH);
+    assert_true(ts_now_ms() - t0 < 3000);
+    assert_non_null(strstr(err.message, "ETCD_AUTH_USERNAME"));
+    dyn_rt_config_free(&cfg);
+    ts_destroy(&secured);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_watch_resume_after_restart),
         cmocka_unit_test(test_watch_relists_after_compaction),
         cmocka_unit_test(test_lease_keepalive_and_replacement),
+        cmocka_unit_test(test_user_auth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

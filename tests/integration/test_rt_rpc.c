@@ -6,6 +6,11 @@
 #include "rtenv.h"
 #include "dyn/metrics.h"
 #include "dyn/rpc.h"
+#include "runtime/rpc/internal.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 #include <pthread.h>
@@ -190,6 +195,14 @@ static void test_payload_sizes(void **state)
     assert_non_null(strstr(text, "dynamo_component_requests_total{dynamo_namespace=\"test-ns\",dynamo_component=\"backend\",dynamo_endpoint=\"echo\"} 4"));
     assert_non_null(strstr(text, "dynamo_component_request_duration_seconds_bucket{"));
     assert_non_null(strstr(text, "dynamo_component_inflight_requests{"));
+    if (access("/usr/bin/promtool", X_OK) == 0) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/metrics.txt", g_nats.dir);
+        FILE *f = fopen(path, "w");
+        fputs(text, f);
+        fclose(f);
+        assert_int_equal(ts_sh(20, "promtool check metrics < %s", path), 0);
+    }
     free(text);
 
     /* $SRV: standard tooling can see the service. */
@@ -212,6 +225,87 @@ static void test_payload_sizes(void **state)
     assert_int_equal(natsConnection_RequestString(&reply, nc, "$SRV.PING", "", 2000), NATS_OK);
     natsMsg_Destroy(reply);
 
+    dyn_client_destroy(c);
+    dyn_endpoint_stop(ep);
+    dyn_runtime_destroy(rt);
+}
+
+/* Bad input from every side: a malformed discovery record, a garbage NATS request, garbage on
+ * the call-home port. Each is reported or dropped; nothing crashes or hangs. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    dyn_runtime *rt = runtime_for(&g_nats, &g_etcd);
+    dyn_error err = {0};
+    dyn_endpoint *ep = NULL;
+    assert_int_equal(dyn_endpoint_serve(rt, "robust", "who", id_handler, rt, &ep, &err), DYN_OK);
+    /* A record that is not JSON, and one with a bad instance_id, next to the real one. */
+    assert_int_equal(dyn_etcd_put(dyn_runtime_etcd(rt), "v1/instances/test-ns/robust/who/1", "{not json", 9, 0, &err), DYN_OK);
+    const char *bad = "{\"type\":\"Endpoint\",\"component\":\"robust\",\"endpoint\":\"who\",\"namespace\":\"test-ns\","
+                      "\"instance_id\":1e5,\"transport\":{\"nats_tcp\":\"x\"}}";
+    assert_int_equal(dyn_etcd_put(dyn_runtime_etcd(rt), "v1/instances/test-ns/robust/who/2", bad, strlen(bad), 0, &err), DYN_OK);
+    dyn_client *c = NULL;
+    assert_int_equal(dyn_client_create(rt, NULL, "robust", "who", &c, &err), DYN_OK);
+    assert_int_equal(dyn_client_wait_instances(c, 1, 5000, &err), DYN_OK);
+    usleep(200000);
+    assert_int_equal(dyn_client_instances(c, NULL, 0), 1);
+    dyn_stream *s;
+    int n;
+    assert_int_equal(dyn_client_generate(c, "{}", 2, DYN_ROUTE_ROUND_ROBIN, 0, &s, &err), DYN_OK);
+    assert_int_equal(drain(s, &n, NULL, 0, &err), DYN_OK);
+    assert_int_equal(n, 1);
+    dyn_stream_free(s);
+
+    /* Garbage on the endpoint subject: acknowledged, dropped, counted as a deserialization error. */
+    char subject[320];
+    dyn_endpoint_subject(ep, subject, sizeof subject);
+    natsMsg *reply = NULL;
+    natsConnection *nc = dyn_nats_conn(dyn_runtime_nats(rt));
+    assert_int_equal(natsConnection_RequestString(&reply, nc, subject, "garbage", 2000), NATS_OK);
+    natsMsg_Destroy(reply);
+    unsigned char frame[24 + 4];
+    dyn_frame_prefix(frame, 4, 0);
+    memcpy(frame + 24, "{x}}", 4);
+    assert_int_equal(natsConnection_Request(&reply, nc, subject, frame, sizeof frame, 2000), NATS_OK);
+    natsMsg_Destroy(reply);
+    dyn_endpoint_metrics *em = dyn_metrics_endpoint(dyn_metrics_default(), "test-ns", "robust", "who");
+    long long end = ts_now_ms() + 2000;
+    while (dyn_endpoint_metrics_errors(em) < 2 && ts_now_ms() < end)
+        usleep(10000);
+    assert_int_equal(dyn_endpoint_metrics_errors(em), 2);
+
+    /* Garbage on the call-home port: a frame claiming exabytes, then an unknown handshake. */
+    const char *addr = callhome_address(runtime_callhome(rt));
+    int port = atoi(strrchr(addr, ':') + 1);
+    for (int round = 0; round < 2; round++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+        unsigned char g[128];
+        size_t gl;
+        if (round == 0) {
+            dyn_frame_prefix(g, 1ull << 60, 1ull << 60);
+            gl = 24;
+        } else {
+            const char *hs = "{\"subject\":\"nobody\",\"stream_type\":\"response\"}";
+            dyn_frame_prefix(g, strlen(hs), 0);
+            memcpy(g + 24, hs, strlen(hs));
+            gl = 24 + strlen(hs);
+        }
+        assert_int_equal(send(fd, g, gl, MSG_NOSIGNAL), (ssize_t)gl);
+        struct timeval tv = {3, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char b;
+        assert_true(recv(fd, &b, 1, 0) <= 0);      /* the server hung up */
+        close(fd);
+    }
+    /* Still serving afterwards. */
+    assert_int_equal(dyn_client_generate(c, "{}", 2, DYN_ROUTE_ROUND_ROBIN, 0, &s, &err), DYN_OK);
+    assert_int_equal(drain(s, &n, NULL, 0, &err), DYN_OK);
+    dyn_stream_free(s);
+    dyn_etcd_delete(dyn_runtime_etcd(rt), "v1/instances/test-ns/robust/who/1", NULL, NULL);
+    dyn_etcd_delete(dyn_runtime_etcd(rt), "v1/instances/test-ns/robust/who/2", NULL, NULL);
     dyn_client_destroy(c);
     dyn_endpoint_stop(ep);
     dyn_runtime_destroy(rt);
@@ -580,6 +674,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_payload_sizes),
+        cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_oversize_fails_at_once),
         cmocka_unit_test(test_routing_and_no_instance),
         cmocka_unit_test(test_cancellation_stops_worker),

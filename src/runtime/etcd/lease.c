@@ -88,6 +88,7 @@ static void run_registrations(dyn_lease *l, uint64_t id, int only_pending)
 static void *lease_main(void *arg)
 {
     dyn_lease *l = arg;
+    pthread_setname_np(pthread_self(), "dyn-lease");
     int64_t deadline = now_ms() + (int64_t)l->ttl_s * 1000;
     int64_t backoff = 500;
     int failing = 0;

@@ -240,6 +240,7 @@ static void stream_once(dyn_etcd_watch *w)
 static void *watch_main(void *arg)
 {
     dyn_etcd_watch *w = arg;
+    pthread_setname_np(pthread_self(), "dyn-watch");
     int64_t backoff = 200;
     while (!stopping(w)) {
         if (w->need_relist) {

@@ -145,8 +145,7 @@ static int on_frame(dyn_callhome *ch, ch_conn *c, dyn_frame *f)
             c->state = 1;
             if (p->pending_ctrl[0])
                 send_control(p->fd, p->pending_ctrl);
-            pthread_cond_broadcast(&p->cv);
-            return 0;
+            return 0;          /* nobody waits for the handshake alone: no wake-up */
         }
         ch_pending *p = c->p;
         json_t *e = ok ? json_object_get(j, "error") : NULL;
@@ -159,7 +158,8 @@ static int on_frame(dyn_callhome *ch, ch_conn *c, dyn_frame *f)
         free(f->buf);
         p->prologue = 1;
         c->state = 2;
-        pthread_cond_broadcast(&p->cv);
+        if (p->prologue_error)
+            pthread_cond_signal(&p->cv);   /* the consumer waits for items, an error or the end */
         return ok ? 0 : -1;
     }
     ch_pending *p = c->p;
@@ -185,7 +185,7 @@ static int on_frame(dyn_callhome *ch, ch_conn *c, dyn_frame *f)
         p->head = it;
     p->tail = it;
     p->qlen++;
-    pthread_cond_broadcast(&p->cv);
+    pthread_cond_signal(&p->cv);       /* one consumer per stream */
     return 0;
 }
 
@@ -244,6 +244,7 @@ static void on_readable(dyn_callhome *ch, ch_conn *c)
 static void *ch_main(void *arg)
 {
     dyn_callhome *ch = arg;
+    pthread_setname_np(pthread_self(), "dyn-callhome");
     struct pollfd *pfds = NULL;
     ch_conn **owners = NULL;
     size_t cap = 0;

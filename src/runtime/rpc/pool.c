@@ -22,6 +22,7 @@ struct dyn_pool {
 static void *pool_main(void *arg)
 {
     dyn_pool *p = arg;
+    pthread_setname_np(pthread_self(), "dyn-worker");
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stop) {
