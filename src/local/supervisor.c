@@ -115,6 +115,7 @@ static bool start_proc(dyn_local *l, dyn_local_proc *p)
         say(l, "%s: %s", p->name, err.message);
         return false;
     }
+    p->next_probe = 0; /* a new process is probed at once, not at the old one's period */
     dyn_local_state_publish(l);
     return true;
 }
