@@ -169,6 +169,11 @@ static void reap(dyn_local *l, bool stopping)
 
 static int make_signalfd(void)
 {
+    /* a shell starts background jobs with SIGINT ignored; an ignored signal never reaches a
+     * signalfd, and Ctrl-C must always stop the graph */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
