@@ -228,7 +228,9 @@ static dyn_status build_argv(dyn_local *l, dyn_local_proc *p, const dyn_plan_com
     } else {
         for (size_t i = 0; i < json_array_size(all); i++) {
             char *x = expand_vars(json_string_value(json_array_get(all, i)), p->env);
-            dyn_strv_push(&p->argv, x);
+            const char *base = strrchr(x, '/');
+            bool is_dyn = i == 0 && strcmp(base ? base + 1 : x, "dyn") == 0;
+            dyn_strv_push(&p->argv, is_dyn ? l->opts.self_exe : x); /* `dyn ...` is this binary */
             free(x);
         }
         if (module)
