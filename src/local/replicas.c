@@ -33,6 +33,12 @@ static bool is_python(const char *cmd)
     return strncmp(base, "python", 6) == 0;
 }
 
+static bool is_dyn_binary(const char *cmd)
+{
+    const char *base = strrchr(cmd, '/');
+    return strcmp(base ? base + 1 : cmd, "dyn") == 0;
+}
+
 /* "python3 -m dynamo.<module>" -> module, else NULL. */
 static const char *dynamo_module(const json_t *command, const json_t *args, size_t *args_from)
 {
@@ -228,9 +234,8 @@ static dyn_status build_argv(dyn_local *l, dyn_local_proc *p, const dyn_plan_com
     } else {
         for (size_t i = 0; i < json_array_size(all); i++) {
             char *x = expand_vars(json_string_value(json_array_get(all, i)), p->env);
-            const char *base = strrchr(x, '/');
-            bool is_dyn = i == 0 && strcmp(base ? base + 1 : x, "dyn") == 0;
-            dyn_strv_push(&p->argv, is_dyn ? l->opts.self_exe : x); /* `dyn ...` is this binary */
+            /* `dyn ...` is this binary */
+            dyn_strv_push(&p->argv, i == 0 && is_dyn_binary(x) ? l->opts.self_exe : x);
             free(x);
         }
         if (module)
