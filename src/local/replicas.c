@@ -59,36 +59,46 @@ static const char *dynamo_module(const json_t *command, const json_t *args, size
     return module;
 }
 
-/* Kubernetes expands $(VAR) in command and args from the container's env; so do we. */
+/* Kubernetes expands $(VAR) in command and args from the container's env; so do we. An
+ * unknown variable stays as written, "$$" is a literal "$". Returns a malloc'd string. */
 static char *expand_vars(const char *s, char **env)
 {
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
+    size_t cap = strlen(s) + 1, len = 0;
+    char *out = malloc(cap);
+    if (!out)
+        abort();
     for (const char *p = s; *p;) {
+        const char *piece = p;
+        size_t n = 1;
         if (p[0] == '$' && p[1] == '$') {
-            fputc('$', f);
+            n = 1;
             p += 2;
-            continue;
-        }
-        if (p[0] == '$' && p[1] == '(') {
+        } else if (p[0] == '$' && p[1] == '(' && strchr(p + 2, ')')) {
             const char *end = strchr(p + 2, ')');
-            if (end) {
-                size_t nl = (size_t)(end - p - 2);
-                const char *value = NULL;
-                for (char **e = env; *e && !value; e++)
-                    if (strncmp(*e, p + 2, nl) == 0 && (*e)[nl] == '=')
-                        value = *e + nl + 1;
-                if (value) {
-                    fputs(value, f);
-                    p = end + 1;
-                    continue;
-                }
-            }
+            size_t nl = (size_t)(end - p - 2);
+            const char *value = NULL;
+            for (char **e = env; *e && !value; e++)
+                if (strncmp(*e, p + 2, nl) == 0 && (*e)[nl] == '=')
+                    value = *e + nl + 1;
+            if (value) {
+                piece = value;
+                n = strlen(value);
+                p = end + 1;
+            } else
+                p++;
+        } else
+            p++;
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(out, cap);
+            if (!grown)
+                abort();
+            out = grown;
         }
-        fputc(*p++, f);
+        memcpy(out + len, piece, n);
+        len += n;
     }
-    fclose(f);
+    out[len] = '\0';
     return out;
 }
 
