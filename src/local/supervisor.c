@@ -224,26 +224,29 @@ static int pump(dyn_local *l, int sfd, int timeout_ms, bool stopping)
     return term;
 }
 
-static bool start_platform(dyn_local *l, int sfd)
+/* Starts NATS and etcd in turn and waits for each. Returns 1 when both answer, 0 when one did
+ * not come up, and a termination signal's number when one arrived meanwhile. */
+static int start_platform(dyn_local *l, int sfd)
 {
     for (size_t i = 0; i < l->n_platform; i++) {
         dyn_local_proc *p = &l->procs[i];
         say(l, "%-8s starting", p->name);
         if (!start_proc(l, p))
-            return false;
+            return 0;
         double deadline = dyn_local_now() + PLATFORM_START_S;
         while (dyn_local_probe(p) != 1) {
-            if (pump(l, sfd, 100, false) != 0)
-                return false;
+            int term = pump(l, sfd, 100, false);
+            if (term)
+                return term;
             if (p->state == DYN_PROC_BACKOFF || dyn_local_now() > deadline) {
                 say(l, "%s did not come up (see %s)", p->name, p->log_path);
-                return false;
+                return 0;
             }
         }
         set_state(l, p, DYN_PROC_READY);
         say(l, "%-8s ready    %s", p->name, strcmp(p->name, "nats") == 0 ? l->nats_url : l->etcd_url);
     }
-    return true;
+    return 1;
 }
 
 static void stop_all(dyn_local *l, int sfd)
@@ -292,10 +295,14 @@ int dyn_local_run(dyn_local *l)
         l->procs[i].color = palette[i % (sizeof palette / sizeof palette[0])];
     dyn_local_state_publish(l);
     int rc = 0, term = 0;
-    if (!start_platform(l, sfd)) {
+    int started = start_platform(l, sfd);
+    if (started != 1) {
+        /* interrupted while starting: a clean stop; a part that did not come up: a failure */
+        if (started > 1)
+            say(l, "stopping (%s)", strsignal(started));
         stop_all(l, sfd);
         close(sfd);
-        return 1;
+        return started > 1 ? 0 : 1;
     }
     for (size_t i = l->n_platform; i < l->n_procs; i++) {
         say(l, "%-8s pending  %s", l->procs[i].name, l->procs[i].argv[0]);

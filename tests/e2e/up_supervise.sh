@@ -112,11 +112,11 @@ lines=$(wc -l <.dyn/alpha/volumes/data/seen)
 # foreground: Ctrl-C (SIGINT) stops everything in reverse order
 "$dyn" up alpha.yaml --http-port 0 >fg.out 2>&1 &
 sup=$!
-for _ in $(seq 1 100); do grep -q "is ready" fg.out && break; sleep 0.2; done
-grep -q "is ready" fg.out || fail "foreground up never ready"
+for _ in $(seq 1 100); do grep -q "graph alpha is ready" fg.out && break; sleep 0.2; done
+grep -q "graph alpha is ready" fg.out || fail "foreground up never ready"
 kill -INT $sup
 wait $sup; rc=$?
-[ $rc -eq 0 ] || fail "foreground up exit $rc after SIGINT"
+[ $rc -eq 0 ] || { fail "foreground up exit $rc after SIGINT"; tail -20 fg.out; }
 [ "$(running alpha)" -eq 0 ] || fail "SIGINT left processes behind"
 order=$(grep -o "stopping\|stopped;" fg.out | tr '\n' ' ')
 [ "$order" = "stopping stopped; " ] || fail "stop sequence: $order"
