@@ -195,6 +195,10 @@ static bool parse_float(const char *t, double *out)
 /* YAML 1.2 core schema for plain scalars. */
 static void resolve_plain(dyn_node *n)
 {
+    /* most plain scalars are words: only these first characters can start a non-string */
+    char c = n->len ? n->text[0] : '\0';
+    if (n->len && !strchr("~nNtTfF0123456789+-.", c))
+        return;
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
     static const char *const trues[] = {"true", "True", "TRUE", NULL};
     static const char *const falses[] = {"false", "False", "FALSE", NULL};

@@ -14,6 +14,12 @@ static const struct command {
     {"validate", cmd_validate, "check graph files; every problem with file:line:col and field path"},
     {"render", cmd_render, "turn a graph into the Kubernetes objects an operator applies"},
     {"topo", cmd_topo, "show NUMA nodes, GPUs and their CPU slices"},
+    {"up", cmd_up, "run a graph on this machine: embedded NATS and etcd, supervised components"},
+    {"down", cmd_down, "stop a graph started with 'dyn up --detach'"},
+    {"ps", cmd_ps, "list the processes of a running graph"},
+    {"logs", cmd_logs, "print the logs of a running graph's processes"},
+    {"frontend", cmd_frontend, "OpenAI-compatible HTTP frontend that routes to workers"},
+    {"mocker", cmd_mocker, "a simulated inference engine that serves the worker contract"},
 };
 
 static void usage(FILE *out)

@@ -10,15 +10,18 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 failures=0 files=0
 gw=$tmp/gateway.yaml
 printf 'ingress:\n  virtualServiceGateway: istio-system/public\n' >"$gw"
+targets=()
 for f in "$src"/examples/*.yaml "$src"/tests/data/corpus/*.yaml; do
   for cfg in "" "$src/tests/data/config/ingress.yaml" "$gw"; do
     files=$((files + 1))
-    if ! "$dyn" render -o json -f "$f" ${cfg:+--config "$cfg"} >"$tmp/out.json" 2>"$tmp/err"; then
+    out=$tmp/$files.json
+    if ! "$dyn" render -o json -f "$f" ${cfg:+--config "$cfg"} >"$out" 2>"$tmp/err"; then
       echo "FAIL: render $f ${cfg:+with $cfg}"; cat "$tmp/err"; failures=$((failures + 1)); continue
     fi
-    node "$checker" "$tmp/out.json" "$f" >/dev/null || { echo "FAIL: $f ${cfg:+with $cfg}"; failures=$((failures + 1)); }
+    targets+=("$out:$f")
   done
 done
+node "$checker" "${targets[@]}" || failures=$((failures + 1))
 
 # the checker itself must catch broken output
 "$dyn" render -o json -f "$src/examples/multinode.yaml" >"$tmp/good.json"

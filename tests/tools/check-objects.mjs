@@ -1,6 +1,7 @@
 // Checks objects rendered by `dyn render -o json` against upstream schemas and against each other.
 //
-// usage: node check-objects.mjs RENDERED.json [SOURCE.yaml]
+// usage: node check-objects.mjs RENDERED.json[:SOURCE.yaml] ...
+// (one process for many files: loading the schemas costs more than checking a file)
 //
 // Schemas: kubernetes-models for core kinds, @kubernetes-models/istio for VirtualService, and the
 // CRDs in deploy/crds (LeaderWorkerSet, DynamoComponentDeployment) through ajv, made strict:
@@ -16,18 +17,10 @@ import Ajv from "ajv";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
-const [renderedPath, sourcePath] = process.argv.slice(2);
-if (!renderedPath) {
-  console.error("usage: node check-objects.mjs RENDERED.json [SOURCE.yaml]");
+const targets = process.argv.slice(2);
+if (!targets.length) {
+  console.error("usage: node check-objects.mjs RENDERED.json[:SOURCE.yaml] ...");
   process.exit(2);
-}
-const list = JSON.parse(fs.readFileSync(renderedPath, "utf8"));
-const errors = [];
-const fail = (obj, msg) => errors.push(`${obj?.kind ?? "?"}/${obj?.metadata?.name ?? "?"}: ${msg}`);
-
-if (list.apiVersion !== "v1" || list.kind !== "List" || !Array.isArray(list.items)) {
-  console.error(`${renderedPath}: not a v1 List`);
-  process.exit(1);
 }
 
 // ---- schemas -----------------------------------------------------------------------------
@@ -77,100 +70,111 @@ const crds = {
   "leaderworkerset.x-k8s.io/v1/LeaderWorkerSet": crdValidator("leaderworkerset.x-k8s.io_leaderworkersets.yaml", "v1"),
   "nvidia.com/v1alpha1/DynamoComponentDeployment": crdValidator("nvidia.com_dynamocomponentdeployments.yaml", "v1alpha1"),
 };
+const models = {};
+for (const [key, mod] of Object.entries(coreModules)) models[key] = (await import(mod))[key.split("/").pop()];
 
-let checked = 0;
-for (const obj of list.items) {
-  const key = `${obj.apiVersion}/${obj.kind}`;
-  if (coreModules[key]) {
-    const mod = await import(coreModules[key]);
-    const Model = mod[obj.kind];
-    try {
-      new Model(obj).validate();
-      checked++;
-    } catch (e) {
-      fail(obj, `schema (${coreModules[key]}): ${e.message}`);
-    }
-  } else if (crds[key]) {
-    if (crds[key](obj)) checked++;
-    else
-      for (const e of crds[key].errors)
-        fail(obj, `schema (CRD): ${e.instancePath} ${e.message}${e.params?.additionalProperty ? ` "${e.params.additionalProperty}"` : ""}`);
-  } else {
-    fail(obj, `no schema known for ${key}`);
-  }
-  if (!obj.metadata?.name || obj.metadata.name.length > 253) fail(obj, "bad metadata.name");
-}
-
-// ---- cross references ----------------------------------------------------------------------
-
-const services = list.items.filter((o) => o.kind === "Service");
-const pvcs = new Set(list.items.filter((o) => o.kind === "PersistentVolumeClaim").map((o) => o.metadata.name));
-if (sourcePath) {
-  for (const doc of yaml.loadAll(fs.readFileSync(sourcePath, "utf8"))) {
-    if (doc?.kind === "PersistentVolumeClaim") pvcs.add(doc.metadata.name);
-    for (const p of doc?.spec?.pvcs ?? []) if (p?.name) pvcs.add(p.name);
-  }
-}
-
-// every pod template with its labels and container ports
-const templates = [];
-for (const o of list.items) {
-  if (o.kind === "Deployment") templates.push({ owner: o, t: o.spec.template });
-  if (o.kind === "LeaderWorkerSet") {
-    templates.push({ owner: o, t: o.spec.leaderWorkerTemplate.leaderTemplate });
-    templates.push({ owner: o, t: o.spec.leaderWorkerTemplate.workerTemplate });
-  }
-}
 const selects = (sel, labels) => Object.entries(sel ?? {}).every(([k, v]) => labels?.[k] === v);
 
-for (const { owner, t } of templates) {
-  const labels = t.metadata?.labels ?? {};
-  const selectedBy = services.filter(
-    (s) => s.spec.clusterIP !== "None" && Object.keys(s.spec.selector ?? {}).length && selects(s.spec.selector, labels),
-  );
-  if (selectedBy.length > 1)
-    fail(owner, `pods selected by several Services: ${selectedBy.map((s) => s.metadata.name).join(", ")}`);
-  for (const v of t.spec.volumes ?? [])
-    if (v.persistentVolumeClaim && !pvcs.has(v.persistentVolumeClaim.claimName))
-      fail(owner, `claimName "${v.persistentVolumeClaim.claimName}" is not a PVC of the output or the graph`);
-  if (owner.kind === "Deployment" && !selects(owner.spec.selector.matchLabels, labels))
-    fail(owner, "selector does not match its own pod template");
-}
+function checkFile(renderedPath, sourcePath) {
+  const errors = [];
+  const fail = (obj, msg) => errors.push(`${obj?.kind ?? "?"}/${obj?.metadata?.name ?? "?"}: ${msg}`);
+  const list = JSON.parse(fs.readFileSync(renderedPath, "utf8"));
+  if (list.apiVersion !== "v1" || list.kind !== "List" || !Array.isArray(list.items)) return ["not a v1 List"];
 
-for (const s of services) {
-  const matching = templates.filter(({ t }) => selects(s.spec.selector, t.metadata?.labels));
-  if (!matching.length) {
-    fail(s, "selects no pod template of the output");
-    continue;
+  let checked = 0;
+  for (const obj of list.items) {
+    const key = `${obj.apiVersion}/${obj.kind}`;
+    if (models[key]) {
+      try {
+        new models[key](obj).validate();
+        checked++;
+      } catch (e) {
+        fail(obj, `schema (${coreModules[key]}): ${e.message}`);
+      }
+    } else if (crds[key]) {
+      if (crds[key](obj)) checked++;
+      else
+        for (const e of crds[key].errors)
+          fail(obj, `schema (CRD): ${e.instancePath} ${e.message}${e.params?.additionalProperty ? ` "${e.params.additionalProperty}"` : ""}`);
+    } else {
+      fail(obj, `no schema known for ${key}`);
+    }
+    if (!obj.metadata?.name || obj.metadata.name.length > 253) fail(obj, "bad metadata.name");
   }
-  for (const port of s.spec.ports ?? []) {
-    if (typeof port.targetPort !== "string") continue;
-    for (const { owner, t } of matching) {
-      const names = (t.spec.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.name));
-      if (!names.includes(port.targetPort)) fail(s, `targetPort "${port.targetPort}" is not a port of ${owner.metadata.name}`);
+
+  // ---- cross references --------------------------------------------------------------------
+  const services = list.items.filter((o) => o.kind === "Service");
+  const pvcs = new Set(list.items.filter((o) => o.kind === "PersistentVolumeClaim").map((o) => o.metadata.name));
+  if (sourcePath) {
+    for (const doc of yaml.loadAll(fs.readFileSync(sourcePath, "utf8"))) {
+      if (doc?.kind === "PersistentVolumeClaim") pvcs.add(doc.metadata.name);
+      for (const p of doc?.spec?.pvcs ?? []) if (p?.name) pvcs.add(p.name);
     }
   }
+  const templates = [];
+  for (const o of list.items) {
+    if (o.kind === "Deployment") templates.push({ owner: o, t: o.spec.template });
+    if (o.kind === "LeaderWorkerSet") {
+      templates.push({ owner: o, t: o.spec.leaderWorkerTemplate.leaderTemplate });
+      templates.push({ owner: o, t: o.spec.leaderWorkerTemplate.workerTemplate });
+    }
+  }
+  for (const { owner, t } of templates) {
+    const labels = t.metadata?.labels ?? {};
+    const selectedBy = services.filter(
+      (s) => s.spec.clusterIP !== "None" && Object.keys(s.spec.selector ?? {}).length && selects(s.spec.selector, labels),
+    );
+    if (selectedBy.length > 1)
+      fail(owner, `pods selected by several Services: ${selectedBy.map((s) => s.metadata.name).join(", ")}`);
+    for (const v of t.spec.volumes ?? [])
+      if (v.persistentVolumeClaim && !pvcs.has(v.persistentVolumeClaim.claimName))
+        fail(owner, `claimName "${v.persistentVolumeClaim.claimName}" is not a PVC of the output or the graph`);
+    if (owner.kind === "Deployment" && !selects(owner.spec.selector.matchLabels, labels))
+      fail(owner, "selector does not match its own pod template");
+  }
+  for (const s of services) {
+    const matching = templates.filter(({ t }) => selects(s.spec.selector, t.metadata?.labels));
+    if (!matching.length) {
+      fail(s, "selects no pod template of the output");
+      continue;
+    }
+    for (const port of s.spec.ports ?? []) {
+      if (typeof port.targetPort !== "string") continue;
+      for (const { owner, t } of matching) {
+        const names = (t.spec.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.name));
+        if (!names.includes(port.targetPort)) fail(s, `targetPort "${port.targetPort}" is not a port of ${owner.metadata.name}`);
+      }
+    }
+  }
+  const servicePort = (name, number) =>
+    services.some((s) => s.metadata.name === name && (s.spec.ports ?? []).some((p) => p.port === number));
+  for (const o of list.items) {
+    if (o.kind === "Ingress")
+      for (const r of o.spec.rules ?? [])
+        for (const p of r.http?.paths ?? []) {
+          const b = p.backend.service;
+          if (!servicePort(b.name, b.port.number)) fail(o, `backend ${b.name}:${b.port.number} is not a Service port of the output`);
+        }
+    if (o.kind === "VirtualService")
+      for (const h of o.spec.http ?? [])
+        for (const r of h.route ?? []) {
+          const d = r.destination;
+          if (!servicePort(d.host, d.port?.number)) fail(o, `destination ${d.host}:${d.port?.number} is not a Service port of the output`);
+        }
+  }
+  return { errors, checked };
 }
 
-const servicePort = (name, number) =>
-  services.some((s) => s.metadata.name === name && (s.spec.ports ?? []).some((p) => p.port === number));
-for (const o of list.items) {
-  if (o.kind === "Ingress")
-    for (const r of o.spec.rules ?? [])
-      for (const p of r.http?.paths ?? []) {
-        const b = p.backend.service;
-        if (!servicePort(b.name, b.port.number)) fail(o, `backend ${b.name}:${b.port.number} is not a Service port of the output`);
-      }
-  if (o.kind === "VirtualService")
-    for (const h of o.spec.http ?? [])
-      for (const r of h.route ?? []) {
-        const d = r.destination;
-        if (!servicePort(d.host, d.port?.number)) fail(o, `destination ${d.host}:${d.port?.number} is not a Service port of the output`);
-      }
+let failed = 0, objects = 0;
+for (const target of targets) {
+  const [renderedPath, sourcePath] = target.split(":");
+  const { errors, checked } = checkFile(renderedPath, sourcePath);
+  objects += checked ?? 0;
+  for (const e of errors ?? []) console.error(`${sourcePath ?? renderedPath}: ${e}`);
+  if (errors?.length) failed++;
 }
-
-if (errors.length) {
-  for (const e of errors) console.error(`${renderedPath}: ${e}`);
+if (failed) {
+  console.error(`${failed} of ${targets.length} file(s) failed`);
   process.exit(1);
 }
-console.log(`${path.basename(sourcePath ?? renderedPath)}: ${checked} objects valid, cross-references hold`);
+console.log(`${targets.length} file(s), ${objects} objects valid, cross-references hold`);

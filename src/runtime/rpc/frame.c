@@ -127,6 +127,34 @@ dyn_ctrl dyn_ctrl_parse(const char *hdr, size_t len)
 #define FAST_PREFIX "{\"data\":"
 #define FAST_SUFFIX ",\"complete_final\":false}"
 
+/* 1 when d is a single object or array: brackets balance outside strings and the outermost
+ * one closes exactly at the last byte (so no second key can hide behind it). The contents are
+ * not validated here; the consumer parses the item anyway. Saves a parse and a re-dump of
+ * every streamed chunk (and of multi-megabyte embeddings). */
+static int one_container(const char *d, size_t n)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = d[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+            else if ((unsigned char)c < 0x20)
+                return 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0)
+                return i == n - 1 && !in_str;
+        }
+    }
+    return 0;
+}
+
 dyn_status dyn_response_parse(const char *body, size_t len, const char **data, size_t *dlen,
                               int *final, char **owned, dyn_error *err)
 {
@@ -141,6 +169,11 @@ dyn_status dyn_response_parse(const char *body, size_t len, const char **data, s
         size_t n = len - pl - sl;
         /* The item must be one JSON value: validate cheaply for strings (the common big case)
          * by checking that the closing quote is the last byte; anything else goes the slow way. */
+        if (n >= 2 && (d[0] == '{' || d[0] == '[') && one_container(d, n)) {
+            *data = d;
+            *dlen = n;
+            return DYN_OK;
+        }
         if (n >= 2 && d[0] == '"' && d[n - 1] == '"') {
             size_t bs = 0;
             for (size_t i = n - 2; i > 0 && d[i] == '\\'; i--)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# dyn up / ps / logs / down with real nats-server and etcd and simple HTTP components (python's
+# http.server, through the local-command annotation): nothing starts for an invalid graph,
+# readiness, restart of a killed replica, locks, port conflicts, two graphs side by side, PVC
+# data surviving down/up, a missing create:false PVC, Ctrl-C leaving no process behind.
+set -uo pipefail
+dyn=${DYN_BIN:?}
+tmp=$(mktemp -d); cd "$tmp" || exit 1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+cleanup() {
+  for g in alpha beta gamma; do "$dyn" down "$g" >/dev/null 2>&1; done
+  pkill -KILL -f "$tmp/" 2>/dev/null
+  cd /; rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# graph NAME [extra service yaml]: a frontend and two workers that serve /health, and write
+# their name into the PVC mounted at /tmp/dyn-e2e-$NAME
+graph() {
+  cat <<YAML
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata:
+  name: $1
+spec:
+  pvcs:
+    - {name: data, create: true, size: 1Gi, storageClass: local, volumeAccessMode: ReadWriteOnce}
+  services:
+    Frontend:
+      componentType: frontend
+      annotations:
+        dynamo-c.dev/local-command: "echo ok > health && exec python3 -m http.server \$DYN_HTTP_PORT --bind 127.0.0.1"
+    worker:
+      componentType: worker
+      replicas: 2
+      volumeMounts: [{name: data, mountPoint: /tmp/dyn-e2e-$1}]
+      annotations:
+        dynamo-c.dev/local-command: "echo ok > health && echo \$POD_NAME >> /tmp/dyn-e2e-$1/seen && exec python3 -m http.server \$DYN_SYSTEM_PORT --bind 127.0.0.1"
+YAML
+}
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+running() { pgrep -f "$tmp/.dyn/$1/" | wc -l; }
+
+# an invalid graph starts nothing
+graph alpha | sed 's/replicas: 2/replicas: -2/' >bad.yaml
+"$dyn" up -d bad.yaml >out 2>err; rc=$?
+[ $rc -eq 1 ] || fail "invalid graph: exit $rc, want 1"
+grep -q "replicas: must be greater than or equal to 0" err || fail "invalid graph: diagnostic missing"
+grep -q "nothing started" err || fail "invalid graph: no 'nothing started'"
+[ ! -e .dyn/alpha ] || fail "invalid graph created state"
+
+# a create:false PVC that does not exist here is an error before anything starts
+graph gamma | sed 's/- {name: data, create: true.*/- {name: data, create: false}/' >gamma.yaml
+"$dyn" up -d gamma.yaml --http-port 0 >out 2>err; rc=$?
+[ $rc -eq 1 ] || fail "missing PVC: exit $rc, want 1"
+grep -q 'PVC "data" has create: false but does not exist here' err || fail "missing PVC message"
+[ "$(running gamma)" -eq 0 ] || fail "missing PVC: something started"
+
+# up in the background: every process ready, ps --json has what tools need
+graph alpha >alpha.yaml
+"$dyn" up -d alpha.yaml --http-port 0 >out 2>err || { fail "up alpha"; cat out err; }
+"$dyn" ps alpha --json >ps.json
+n=$(json_field 'print(sum(1 for p in d if p["state"] == "ready" and p["pid"] > 0 and p["port"] > 0 and "service" in p))' <ps.json)
+[ "$n" -eq 5 ] || fail "ps: $n of 5 processes ready with pid and port"
+url=$(grep -o 'http://127.0.0.1:[0-9]*' out | head -1)
+curl -sf "$url/health" >/dev/null || fail "frontend URL $url not serving"
+
+# the same graph twice: a clear conflict
+"$dyn" up -d alpha.yaml --http-port 0 >out 2>err; rc=$?
+[ $rc -eq 2 ] || fail "second up: exit $rc, want 2"
+grep -q 'graph "alpha" is already up' err || fail "second up: message"
+
+# a fixed port that is taken: a clear error, nothing started
+port=$(json_field 'print([p["port"] for p in d if p["service"] == "Frontend"][0])' <ps.json)
+graph beta >beta.yaml
+"$dyn" up -d beta.yaml --http-port "$port" >out 2>err; rc=$?
+[ $rc -eq 2 ] || fail "port conflict: exit $rc, want 2"
+grep -q "port $port is already in use" err || fail "port conflict message"
+[ "$(running beta)" -eq 0 ] || fail "port conflict: something started"
+
+# a second graph side by side
+"$dyn" up -d beta.yaml --http-port 0 >out 2>err || { fail "up beta beside alpha"; cat err; }
+[ "$("$dyn" ps --json | json_field 'print(len(set(p["port"] for p in d if p["state"] == "ready")))')" -eq 10 ] \
+  || fail "two graphs: ports are not all distinct"
+
+# kill a replica: it is restarted and ready again
+pid=$(json_field 'print([p["pid"] for p in d if p["name"] == "worker-0"][0])' <ps.json)
+kill -9 "$pid"
+ok=0
+for _ in $(seq 1 50); do
+  "$dyn" ps alpha --json >ps2.json
+  if json_field 'w=[p for p in d if p["name"]=="worker-0"][0]; sys.exit(0 if w["state"]=="ready" and w["restarts"]==1 and w["pid"]!='"$pid"' else 1)' <ps2.json; then ok=1; break; fi
+  sleep 0.2
+done
+[ $ok -eq 1 ] || { fail "killed worker-0 not restarted and ready"; cat ps2.json; }
+"$dyn" logs worker-0 --graph alpha | grep -q "killed by signal 9" && fail "logs mixed supervisor lines into worker-0"
+grep -q "worker-0 killed by signal 9; restarting in 1 s" .dyn/alpha/logs/up.log || fail "restart not reported"
+
+# down: nothing left; PVC data kept; up again finds it
+"$dyn" down alpha >/dev/null || fail "down alpha"
+[ "$(running alpha)" -eq 0 ] || fail "down left processes behind"
+"$dyn" ps beta --json | json_field 'sys.exit(0 if all(p["state"]=="ready" for p in d) else 1)' || fail "down alpha touched beta"
+grep -q "worker-0" .dyn/alpha/volumes/data/seen || fail "PVC directory did not get the worker's writes"
+lines=$(wc -l <.dyn/alpha/volumes/data/seen)
+"$dyn" up -d alpha.yaml --http-port 0 >/dev/null 2>&1 || fail "up alpha again"
+[ "$(wc -l <.dyn/alpha/volumes/data/seen)" -gt "$lines" ] || fail "PVC data did not survive down/up"
+"$dyn" down alpha >/dev/null
+"$dyn" down beta --delete-volumes >/dev/null
+[ ! -e .dyn/beta/volumes ] || fail "--delete-volumes kept the volumes"
+
+# foreground: Ctrl-C (SIGINT) stops everything in reverse order
+"$dyn" up alpha.yaml --http-port 0 >fg.out 2>&1 &
+sup=$!
+for _ in $(seq 1 100); do grep -q "graph alpha is ready" fg.out && break; sleep 0.2; done
+grep -q "graph alpha is ready" fg.out || fail "foreground up never ready"
+kill -INT $sup
+wait $sup; rc=$?
+[ $rc -eq 0 ] || { fail "foreground up exit $rc after SIGINT"; tail -20 fg.out; }
+[ "$(running alpha)" -eq 0 ] || fail "SIGINT left processes behind"
+order=$(grep -o "stopping\|stopped;" fg.out | tr '\n' ' ')
+[ "$order" = "stopping stopped; " ] || fail "stop sequence: $order"
+
+[ $failures -eq 0 ] && echo "up_supervise: all checks passed" || { echo "up_supervise: $failures failure(s)"; exit 1; }
