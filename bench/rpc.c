@@ -132,8 +132,8 @@ static dyn_status dyn_handler(dyn_request *req, const char *body, size_t len, vo
     (void)ud;
     static const char pre[] = "{\"echo\":";
     if (len > sizeof pre && memcmp(body, pre, sizeof pre - 1) == 0)
-        return dyn_request_send(req, body + sizeof pre - 1, len - sizeof pre);
-    return dyn_request_send(req, "\"ok\"", 4);
+        return dyn_request_send_last(req, body + sizeof pre - 1, len - sizeof pre);
+    return dyn_request_send_last(req, "\"ok\"", 4);
 }
 
 /* ---- load ---- */
@@ -325,13 +325,23 @@ int main(int argc, char **argv)
     run_once(0, rawc, NULL, "{}", 2, 4, 0.5, &wl, &nwl, &werr);      /* warm-up */
     run_once(1, NULL, c, "{}", 2, 4, 0.5, &wl, &nwl, &werr);
     free(wl);
-    for (int i = 0; i < 2; i++) {
+    /* BENCH_PROFILE=<conc>: only libdyn single-item calls for the whole duration (for perf). */
+    if (getenv("BENCH_PROFILE")) {
+        double *pl = NULL;
+        size_t npl = 0;
+        int perr = 0;
+        double rps = run_once(1, NULL, c, "{}", 2, atoi(getenv("BENCH_PROFILE")), g_seconds, &pl, &npl, &perr);
+        printf("libdyn 1 item, %s requesters: %.0f req/s\n", getenv("BENCH_PROFILE"), rps);
+        free(pl);
+        concs[0] = concs[1] = 0;
+    }
+    for (int i = 0; i < 2 && concs[i]; i++) {
         result raw, dyn;
         run_pair(rawc, c, "{}", 2, "{}", 2, concs[i], &raw, &dyn);
         print_row("raw request/reply", concs[i], raw, raw.rps);
         print_row("libdyn 1 item", concs[i], dyn, raw.rps);
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && concs[i]; i++) {
         result raw, dyn;
         run_pair(rawc, c, big_raw, BIG, big_dyn, dl, concs[i], &raw, &dyn);
         print_row("raw 10 MiB", concs[i], raw, raw.rps);

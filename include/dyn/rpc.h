@@ -67,6 +67,9 @@ typedef dyn_status (*dyn_handler_fn)(dyn_request *req, const char *body, size_t 
 /* Sends one item (a JSON value). DYN_ERR_CANCELLED once the caller stopped or killed the
  * request or went away: stop generating then. */
 dyn_status dyn_request_send(dyn_request *req, const char *item_json, size_t len);
+/* Sends the last item together with the end of the stream in one write (the caller wakes once);
+ * use it for single-item responses. Later sends return DYN_ERR_CANCELLED. */
+dyn_status dyn_request_send_last(dyn_request *req, const char *item_json, size_t len);
 /* 1 once the caller sent "stop"/"kill" or disconnected. Cheap; call it in generation loops. */
 int dyn_request_stopped(dyn_request *req);
 const char *dyn_request_id(dyn_request *req);

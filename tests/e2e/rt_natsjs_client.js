@@ -112,7 +112,13 @@ async function call(nc, subject, body, stopAfter) {
   if (data.length >= 2000 || data.some((d) => d.complete_final)) fail(`stop not honoured: ${data.length} items`);
   if (rest[rest.length - 1].h !== "\"sentinel\"") fail("no sentinel after stop");
 
-  // 3. $SRV PING reaches the service.
+  // 3. A single-item response written in one go (item, final, sentinel) parses the same.
+  rest = await call(nc, subject, { echo: { deep: ["x", 1, null] } });
+  const echo = rest.filter((f) => f.b).map((f) => JSON.parse(f.b));
+  if (echo.length !== 2 || JSON.stringify(echo[0]) !== '{"data":{"deep":["x",1,null]},"complete_final":false}' ||
+      echo[1].complete_final !== true) fail(`bad echo stream ${JSON.stringify(rest)}`);
+
+  // 4. $SRV PING reaches the service.
   const ping = JSON.parse(new TextDecoder().decode((await nc.request(`$SRV.PING.${ns}_${component}`, "", { timeout: 2000 })).data));
   if (ping.type !== "io.nats.micro.v1.ping_response" || ping.name !== `${ns}_${component}`) fail(`bad ping ${JSON.stringify(ping)}`);
 

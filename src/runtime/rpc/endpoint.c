@@ -49,6 +49,7 @@ struct dyn_request {
      * next item or at the end, so a one-item response costs two writes instead of five. */
     char pend[1024];
     size_t pendlen;
+    int ended;          /* complete_final and sentinel already sent (dyn_request_send_last) */
 };
 
 typedef struct job {
@@ -179,8 +180,41 @@ static int send_prologue(dyn_request *r, const char *error)
 #define ITEM_PREFIX "{\"data\":"
 #define ITEM_SUFFIX ",\"complete_final\":false}"
 
+static const char FIN[] = "{\"complete_final\":true}";
+
+dyn_status dyn_request_send_last(dyn_request *r, const char *item, size_t len)
+{
+    if (r->ended || dyn_request_stopped(r))
+        return DYN_ERR_CANCELLED;
+    if (!r->prologue_sent && send_prologue(r, NULL) != 0) {
+        r->stopped = 1;
+        return DYN_ERR_CANCELLED;
+    }
+    /* item, complete_final and sentinel in one write: the caller wakes once for all three. */
+    unsigned char p1[DYN_FRAME_PREFIX], p2[DYN_FRAME_PREFIX], p3[DYN_FRAME_PREFIX];
+    dyn_frame_prefix(p1, 0, sizeof ITEM_PREFIX - 1 + len + sizeof ITEM_SUFFIX - 1);
+    dyn_frame_prefix(p2, 0, sizeof FIN - 1);
+    dyn_frame_prefix(p3, 10, 0);
+    struct iovec iov[8] = {{r->pend, r->pendlen}, {p1, sizeof p1}, {(void *)ITEM_PREFIX, sizeof ITEM_PREFIX - 1},
+                           {(void *)item, len}, {(void *)ITEM_SUFFIX, sizeof ITEM_SUFFIX - 1},
+                           {p2, sizeof p2}, {(void *)FIN, sizeof FIN - 1}, {p3, sizeof p3}};
+    struct iovec all[9];
+    memcpy(all, iov, sizeof iov);
+    all[8] = (struct iovec){(void *)"\"sentinel\"", 10};
+    r->pendlen = 0;
+    r->ended = 1;
+    if (write_all(r->fd, all, 9) != 0) {
+        r->stopped = 1;
+        return DYN_ERR_CANCELLED;
+    }
+    r->resp_bytes += len;
+    return DYN_OK;
+}
+
 dyn_status dyn_request_send(dyn_request *r, const char *item, size_t len)
 {
+    if (r->ended)
+        return DYN_ERR_CANCELLED;
     if (dyn_request_stopped(r))
         return DYN_ERR_CANCELLED;
     if (!r->prologue_sent && send_prologue(r, NULL) != 0) {
@@ -346,12 +380,11 @@ static void run_request(void *arg)
         } else if (st != DYN_OK && st != DYN_ERR_CANCELLED) {
             etype = "generate";
         }
-        if (!etype && !r.stopped && st == DYN_OK) {
-            static const char fin[] = "{\"complete_final\":true}";
-            if (queue_frame(&r, "", 0, fin, sizeof fin - 1) != 0)
+        if (!etype && !r.stopped && !r.ended && st == DYN_OK) {
+            if (queue_frame(&r, "", 0, FIN, sizeof FIN - 1) != 0)
                 etype = "publish_final";
         }
-        if (queue_frame(&r, "\"sentinel\"", 10, "", 0) == 0 && flush_pending(&r) == 0) {
+        if ((r.ended || queue_frame(&r, "\"sentinel\"", 10, "", 0) == 0) && flush_pending(&r) == 0) {
             /* Wait (bounded) for the caller to close, so our last frames are not lost. */
             struct timespec t0;
             clock_gettime(CLOCK_MONOTONIC, &t0);

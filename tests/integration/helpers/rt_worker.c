@@ -32,7 +32,7 @@ static dyn_status handler(dyn_request *req, const char *body, size_t len, void *
     json_t *echo = json_object_get(j, "echo");
     if (echo) {
         char *s = json_dumps(echo, JSON_COMPACT | JSON_ENCODE_ANY);
-        dyn_request_send(req, s, strlen(s));
+        dyn_request_send_last(req, s, strlen(s));   /* item, final and sentinel in one write */
         free(s);
         json_decref(j);
         return DYN_OK;
