@@ -354,6 +354,58 @@ static void test_user_auth(void **state)
     ts_destroy(&secured);
 }
 
+/* ETCD_AUTH_CA/CLIENT_CERT/CLIENT_KEY against an etcd that requires client certificates. */
+static void test_mutual_tls(void **state)
+{
+    (void)state;
+    test_server certs;
+    assert_int_equal(ts_proc_start(&certs, (char *const[]){"/bin/true", NULL}, NULL), 0);
+    const char *d = certs.dir;
+    assert_int_equal(ts_sh(60,
+        "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=dyn-test-ca -keyout ca.key -out ca.pem 2>/dev/null && "
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null && "
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth,clientAuth\\n' > ext.cnf && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf -out server.pem 2>/dev/null && "
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=dyn-client -keyout client.key -out client.csr 2>/dev/null && "
+        "printf 'extendedKeyUsage=clientAuth\\n' > cext.cnf && "
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile cext.cnf -out client.pem 2>/dev/null", d), 0);
+    char ca[400], scert[400], skey[400];
+    snprintf(ca, sizeof ca, "%s/ca.pem", d);
+    snprintf(scert, sizeof scert, "%s/server.pem", d);
+    snprintf(skey, sizeof skey, "%s/server.key", d);
+    test_server secured;
+    assert_int_equal(ts_etcd_start_tls(&secured, ca, scert, skey), 0);
+    char ep[160], eca[500], ecert[500], ekey[500];
+    snprintf(ep, sizeof ep, "ETCD_ENDPOINTS=%s", secured.url);
+    snprintf(eca, sizeof eca, "ETCD_AUTH_CA=%s", ca);
+    snprintf(ecert, sizeof ecert, "ETCD_AUTH_CLIENT_CERT=%s/client.pem", d);
+    snprintf(ekey, sizeof ekey, "ETCD_AUTH_CLIENT_KEY=%s/client.key", d);
+    dyn_rt_config cfg;
+    dyn_error err = {0};
+    assert_int_equal(rtenv_config(&cfg, &err, ep, eca, ecert, ekey, (const char *)NULL), DYN_OK);
+    dyn_etcd *e = NULL;
+    dyn_status st = dyn_etcd_connect(&cfg, &e, &err);
+    if (st != DYN_OK)
+        fail_msg("mTLS connect: %s", err.message);
+    dyn_rt_config_free(&cfg);
+    int events = 0;
+    dyn_etcd_watch *w = NULL;
+    assert_int_equal(dyn_etcd_watch_prefix(e, "tls/", on_count, &events, &w, &err), DYN_OK);
+    assert_int_equal(dyn_etcd_put(e, "tls/a", "1", 1, 0, &err), DYN_OK);
+    long long end = ts_now_ms() + 5000;
+    while (__atomic_load_n(&events, __ATOMIC_RELAXED) < 1 && ts_now_ms() < end)
+        usleep(20000);
+    assert_int_equal(__atomic_load_n(&events, __ATOMIC_RELAXED), 1);
+    dyn_etcd_watch_stop(w);
+    dyn_etcd_close(e);
+    /* Without the client certificate: refused. */
+    assert_int_equal(rtenv_config(&cfg, &err, ep, eca, (const char *)NULL), DYN_OK);
+    assert_int_not_equal(dyn_etcd_connect(&cfg, &e, &err), DYN_OK);
+    dyn_rt_config_free(&cfg);
+    ts_destroy(&secured);
+    ts_destroy(&certs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_watch_relists_after_compaction),
         cmocka_unit_test(test_lease_keepalive_and_replacement),
         cmocka_unit_test(test_user_auth),
+        cmocka_unit_test(test_mutual_tls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -201,6 +201,31 @@ static void test_tls(void **state)
     st = try_connect(&err, NULL, url, NULL, NULL);
     assert_int_not_equal(st, DYN_OK);
     ts_destroy(&s);
+
+    /* Mutual TLS: the server verifies a client certificate signed by the same CA. */
+    assert_int_equal(ts_sh(30,
+        "cd %s && openssl req -newkey rsa:2048 -nodes -subj /CN=dyn-client -keyout client.key -out client.csr 2>/dev/null && "
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -out client.pem 2>/dev/null", d), 0);
+    snprintf(conf, sizeof conf, "tls { cert_file: \"%s/server.pem\", key_file: \"%s/server.key\", ca_file: \"%s/ca.pem\", verify: true }",
+             d, d, d);
+    test_server m;
+    assert_int_equal(ts_nats_start(&m, conf), 0);
+    snprintf(url, sizeof url, "tls://localhost:%d", m.port);
+    char server[200], cert[400], key[400];
+    snprintf(server, sizeof server, "NATS_SERVER=%s", url);
+    snprintf(cert, sizeof cert, "NATS_TLS_CERT=%s/client.pem", d);
+    snprintf(key, sizeof key, "NATS_TLS_KEY=%s/client.key", d);
+    dyn_rt_config cfg;
+    assert_int_equal(rtenv_config(&cfg, &err, server, ca, cert, key, (const char *)NULL), DYN_OK);
+    dyn_nats *nc = NULL;
+    st = dyn_nats_connect(&cfg, &nc, &err);
+    if (st != DYN_OK)
+        fail_msg("mutual TLS connect failed: %s", err.message);
+    dyn_nats_close(nc);
+    dyn_rt_config_free(&cfg);
+    /* Without the client certificate the server refuses. */
+    assert_int_not_equal(try_connect(&err, NULL, url, ca, NULL), DYN_OK);
+    ts_destroy(&m);
     ts_destroy(&tmp);
 }
 

@@ -368,10 +368,15 @@ dyn_status dyn_etcd_connect(const dyn_rt_config *cfg, dyn_etcd **out, dyn_error 
     if (cfg->etcd_user && cfg->etcd_password) {
         e->user = strdup(cfg->etcd_user);
         e->password = strdup(cfg->etcd_password);
-    } else if (cfg->etcd_ca && cfg->etcd_cert && cfg->etcd_key) {
-        e->ca = strdup(cfg->etcd_ca);
-        e->cert = strdup(cfg->etcd_cert);
-        e->key = strdup(cfg->etcd_key);
+    } else {
+        /* mTLS needs all three; a CA alone still verifies an https server (more useful than
+         * silently falling back to the system roots). */
+        if (cfg->etcd_ca)
+            e->ca = strdup(cfg->etcd_ca);
+        if (cfg->etcd_cert && cfg->etcd_key) {
+            e->cert = strdup(cfg->etcd_cert);
+            e->key = strdup(cfg->etcd_key);
+        }
     }
     e->curl = curl_easy_init();
     if (!e->curl) {

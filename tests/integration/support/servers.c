@@ -154,7 +154,10 @@ static int wait_ready(test_server *s, int timeout_ms)
         if (port_open(s->port)) {
             if (s->kind != TS_ETCD)
                 return 0;
-            if (ts_sh(5, "curl -sf -m 2 -X POST -d '{}' %s/v3/maintenance/status >/dev/null", s->url) == 0)
+            if (s->tls[0][0] && ts_sh(5, "curl -sf -m 2 --cacert %s --cert %s --key %s -X POST -d '{}' %s/v3/maintenance/status >/dev/null",
+                                      s->tls[0], s->tls[1], s->tls[2], s->url) == 0)
+                return 0;
+            if (!s->tls[0][0] && ts_sh(5, "curl -sf -m 2 -X POST -d '{}' %s/v3/maintenance/status >/dev/null", s->url) == 0)
                 return 0;
         }
         sleep_ms(50);
@@ -205,10 +208,14 @@ static int etcd_launch(test_server *s)
     snprintf(peer, sizeof peer, "http://127.0.0.1:%d", s->peer_port);
     snprintf(cluster, sizeof cluster, "t=%s", peer);
     snprintf(log, sizeof log, "%s/etcd.log", s->dir);
+    if (s->tls[0][0])
+        snprintf(client, sizeof client, "https://127.0.0.1:%d", s->port);
     char *argv[] = {"/usr/bin/etcd", "--name", "t", "--data-dir", data,
                     "--listen-client-urls", client, "--advertise-client-urls", client,
                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                    "--initial-cluster", cluster, "--logger", "zap", "--log-level", "warn", NULL};
+                    "--initial-cluster", cluster, "--logger", "zap", "--log-level", "warn",
+                    s->tls[0][0] ? "--trusted-ca-file" : NULL, s->tls[0], "--cert-file", s->tls[1],
+                    "--key-file", s->tls[2], "--client-cert-auth", NULL};
     s->pid = spawn(argv, NULL, log);
     return s->pid > 0 ? wait_ready(s, 15000) : -1;
 }
@@ -224,6 +231,23 @@ int ts_etcd_start(test_server *s)
         s->peer_port = ts_free_port();
     while (s->peer_port == s->port);
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
+    return etcd_launch(s);
+}
+
+int ts_etcd_start_tls(test_server *s, const char *ca, const char *cert, const char *key)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = TS_ETCD;
+    if (make_dir(s, "etcd") != 0)
+        return -1;
+    snprintf(s->tls[0], sizeof s->tls[0], "%s", ca);
+    snprintf(s->tls[1], sizeof s->tls[1], "%s", cert);
+    snprintf(s->tls[2], sizeof s->tls[2], "%s", key);
+    s->port = ts_free_port();
+    do
+        s->peer_port = ts_free_port();
+    while (s->peer_port == s->port);
+    snprintf(s->url, sizeof s->url, "https://127.0.0.1:%d", s->port);
     return etcd_launch(s);
 }
 

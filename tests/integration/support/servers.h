@@ -18,6 +18,7 @@ typedef struct test_server {
     char dir[256];     /* temporary directory (config, data, logs) */
     char url[128];     /* nats://127.0.0.1:port or http://127.0.0.1:port */
     char conf[16384];  /* nats extra config, kept for restart */
+    char tls[3][400];  /* etcd TLS: ca, server cert, server key (empty = plain http) */
 } test_server;
 
 /* A free TCP port on 127.0.0.1 (bind to 0 and release). */
@@ -29,6 +30,9 @@ int ts_nats_start(test_server *s, const char *extra_conf);
 
 /* Starts a single-member etcd and waits until /health answers (15 s). 0 on success. */
 int ts_etcd_start(test_server *s);
+
+/* Starts an etcd that serves https and requires client certificates signed by ca. */
+int ts_etcd_start_tls(test_server *s, const char *ca, const char *cert, const char *key);
 
 /* Starts argv[0] (absolute path) with extra environment entries (NULL-terminated, may be NULL). */
 int ts_proc_start(test_server *s, char *const argv[], char *const env_add[]);
