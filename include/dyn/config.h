@@ -20,7 +20,8 @@
  *   ETCD_ENDPOINTS              comma-separated, with or without scheme (default
  *                               http://localhost:2379; a bare host:port gets http://)
  *   ETCD_AUTH_USERNAME, ETCD_AUTH_PASSWORD     etcd user auth (priority 1)
- *   ETCD_AUTH_CA, ETCD_AUTH_CLIENT_CERT, ETCD_AUTH_CLIENT_KEY   mutual TLS (all three; priority 2)
+ *   ETCD_AUTH_CA, ETCD_AUTH_CLIENT_CERT, ETCD_AUTH_CLIENT_KEY   mutual TLS (priority 2; the
+ *                               certificate needs its key; the CA alone verifies an https etcd)
  *
  * Runtime
  *   DYN_NAMESPACE               Dynamo namespace of this component (default `dynamo`)
@@ -28,6 +29,9 @@
  *   DYN_REQUEST_TIMEOUT_MS      NATS request (acknowledgement) timeout (default 10000)
  *   DYN_CALLHOME_HOST           address the call-home response server advertises (default:
  *                               first non-loopback IPv4 of the host, else 127.0.0.1)
+ *   DYN_TCP_MAX_MESSAGE_SIZE    largest response frame accepted (default 32 MiB)
+ *   DYN_NATS_STREAM_MAX_AGE     JetStream work-queue max age in seconds (default 3600)
+ *   NATS_JETSTREAM_REPLICAS     JetStream work-queue replicas (default 1)
  */
 #ifndef DYN_CONFIG_H
 #define DYN_CONFIG_H
