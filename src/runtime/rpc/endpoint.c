@@ -54,9 +54,15 @@ struct dyn_request {
 
 typedef struct job {
     dyn_endpoint *ep;
-    natsMsg *msg;
+    natsMsg *msg;              /* large requests: kept and read in place */
+    char *data;                /* small requests: copied, the message freed at once */
+    size_t len;
     struct timespec start;
 } job;
+
+/* Up to this size a request is copied in the NATS callback and its message destroyed there,
+ * so pool threads never touch nats.c's message garbage collector (a contended lock). */
+#define COPY_MAX 65536
 
 static double since(const struct timespec *t0)
 {
@@ -329,6 +335,7 @@ static void finish_job(job *jb)
 {
     dyn_endpoint *ep = jb->ep;
     natsMsg_Destroy(jb->msg);
+    free(jb->data);
     free(jb);
     pthread_mutex_lock(&ep->mu);
     if (--ep->inflight == 0)
@@ -340,8 +347,8 @@ static void run_request(void *arg)
 {
     job *jb = arg;
     dyn_endpoint *ep = jb->ep;
-    const char *data = natsMsg_GetData(jb->msg);
-    size_t len = (size_t)natsMsg_GetDataLength(jb->msg);
+    const char *data = jb->msg ? natsMsg_GetData(jb->msg) : jb->data;
+    size_t len = jb->msg ? (size_t)natsMsg_GetDataLength(jb->msg) : jb->len;
     dyn_endpoint_metrics_begin(ep->em, len);
     const char *hdr, *body;
     size_t hl, bl;
@@ -418,9 +425,18 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     }
     jb->ep = ep;
     jb->msg = msg;
+    jb->data = NULL;
+    jb->len = (size_t)natsMsg_GetDataLength(msg);
     clock_gettime(CLOCK_MONOTONIC, &jb->start);
-    if (pool_submit(runtime_pool(ep->rt), run_request, jb) != 0) {
+    if (jb->len <= COPY_MAX && (jb->data = malloc(jb->len + 1)) != NULL) {
+        memcpy(jb->data, natsMsg_GetData(msg), jb->len);
+        jb->data[jb->len] = '\0';
         natsMsg_Destroy(msg);
+        jb->msg = NULL;
+    }
+    if (pool_submit(runtime_pool(ep->rt), run_request, jb) != 0) {
+        natsMsg_Destroy(jb->msg);
+        free(jb->data);
         free(jb);
         pthread_mutex_lock(&ep->mu);
         ep->inflight--;
