@@ -166,12 +166,13 @@ static int wait_models(const char *want, int timeout_ms)
 
 static int start_dyn(test_server *s, char **args)
 {
-    static char env[4][256];
+    static char env[5][256];
     snprintf(env[0], sizeof env[0], "NATS_SERVER=%s", g_nats.url);
     snprintf(env[1], sizeof env[1], "ETCD_ENDPOINTS=%s", g_etcd.url);
     snprintf(env[2], sizeof env[2], "DYN_CALLHOME_HOST=127.0.0.1");
     snprintf(env[3], sizeof env[3], "DYN_LOG=info");
-    char *envp[] = {env[0], env[1], env[2], env[3], NULL};
+    snprintf(env[4], sizeof env[4], "DYN_LEASE_TTL=3");      /* a revoked lease is noticed fast */
+    char *envp[] = {env[0], env[1], env[2], env[3], env[4], NULL};
     return ts_proc_start(s, args, envp);
 }
 
@@ -621,6 +622,57 @@ static void test_nats_down_and_back(void **state)
     assert_int_equal(wait_status(g_a_port, "/health", 200, 5000), 0);
 }
 
+static void test_model_record_follows_new_lease(void **state)
+{
+    (void)state;
+    /* Revoke mock-a's lease behind its back: libdyn grants a new one and re-registers the
+     * endpoint; the mocker's model record must follow with the new instance id. */
+    dyn_rt_config cfg;
+    dyn_error err = {0};
+    char ev[160];
+    snprintf(ev, sizeof ev, "ETCD_ENDPOINTS=%s", g_etcd.url);
+    assert_int_equal(rtenv_config(&cfg, &err, ev, NULL), DYN_OK);
+    dyn_etcd *e = NULL;
+    assert_int_equal(dyn_etcd_connect(&cfg, &e, &err), DYN_OK);
+    dyn_etcd_kv *kvs = NULL;
+    size_t n = 0;
+    assert_int_equal(dyn_etcd_range_prefix(e, "v1/mdc/dynamo/backend/generate/", &kvs, &n, NULL, &err), DYN_OK);
+    assert_int_equal(n, 1);
+    uint64_t old = kvs[0].lease;
+    dyn_etcd_kvs_free(kvs, n);
+    assert_int_equal(dyn_etcd_lease_revoke(e, old, &err), DYN_OK);
+    long long end = ts_now_ms() + 10000;
+    uint64_t now = old;
+    while (ts_now_ms() < end && (now == old || now == 0)) {
+        usleep(100000);
+        now = 0;
+        if (dyn_etcd_range_prefix(e, "v1/mdc/dynamo/backend/generate/", &kvs, &n, NULL, &err) == DYN_OK) {
+            if (n == 1)
+                now = kvs[0].lease;
+            dyn_etcd_kvs_free(kvs, n);
+        }
+    }
+    assert_true(now != old && now != 0);
+    char key[128];
+    snprintf(key, sizeof key, "v1/instances/dynamo/backend/generate/%llx", (unsigned long long)now);
+    dyn_etcd_kv kv;
+    assert_int_equal(dyn_etcd_get(e, key, &kv, &err), DYN_OK);
+    dyn_etcd_kv_clear(&kv);
+    dyn_etcd_close(e);
+    dyn_rt_config_free(&cfg);
+    /* And the frontend routes to the new instance. */
+    end = ts_now_ms() + 5000;
+    long status = 0;
+    http_resp r;
+    while (ts_now_ms() < end && status != 200) {
+        status = post("/v1/completions", "{\"model\":\"mock-a\",\"prompt\":\"again\",\"max_tokens\":2}", &r);
+        free(r.body);
+        if (status != 200)
+            usleep(100000);
+    }
+    assert_int_equal(status, 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_stops_generation),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_model_record_follows_new_lease),
         cmocka_unit_test(test_nats_down_and_back),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
