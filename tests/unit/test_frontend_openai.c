@@ -107,6 +107,27 @@ static void test_sse(void **state)
     dyn_buf_json_str(&b, "q\"\\\n\x01");
     assert_string_equal(b.data, "\"q\\\"\\\\\\n\\u0001\"");
     dyn_buf_free(&b);
+    /* Valid UTF-8 passes; broken bytes become U+FFFD (and a cut sequence at the end too). */
+    dyn_buf_json_str(&b, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xff\xc0\xaf\xed\xa0\x80|\xe2\x82");
+    assert_string_equal(b.data, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\"");
+    dyn_buf_free(&b);
+}
+
+/* Found by fuzz_openai_request: invalid UTF-8 in the body reached the error message, and the
+ * error body was not valid JSON. */
+static void test_error_body_is_utf8(void **state)
+{
+    (void)state;
+    const char body[] = "\"\\\xc6\x91\xa3\x87o";
+    dyn_oai_request r;
+    dyn_oai_error e;
+    assert_int_equal(dyn_oai_request_parse(DYN_OAI_CHAT, body, sizeof body - 1, &r, &e), -1);
+    size_t n;
+    char *s = dyn_oai_error_json(&e, &n);
+    json_t *j = json_loadb(s, n, 0, NULL);
+    assert_non_null(j);
+    json_decref(j);
+    free(s);
 }
 
 static void test_aggregate_chat(void **state)
@@ -223,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_error_json),
         cmocka_unit_test(test_sse),
+        cmocka_unit_test(test_error_body_is_utf8),
         cmocka_unit_test(test_aggregate_chat),
         cmocka_unit_test(test_aggregate_completion),
         cmocka_unit_test(test_mocker_content),
