@@ -63,10 +63,12 @@ static natsStatus sign_nonce(char **custom_err, unsigned char **sig, int *siglen
     return nats_Sign((const char *)closure, nonce, sig, siglen);
 }
 
+/* Runs on nats.c's callback thread, possibly after dyn_nats_close freed our struct (the
+ * close itself posts this callback), so it looks only at nc, which nats.c keeps alive for it. */
 static void on_disconnected(natsConnection *nc, void *c)
 {
-    (void)nc;
-    if (!__atomic_load_n(&((dyn_nats *)c)->closing, __ATOMIC_RELAXED))
+    (void)c;
+    if (!natsConnection_IsClosed(nc))
         DYN_WARN("nats", "disconnected; reconnecting");
 }
 static void on_reconnected(natsConnection *nc, void *c) { (void)nc; (void)c; DYN_INFO("nats", "reconnected"); }
@@ -174,7 +176,7 @@ dyn_status dyn_nats_connect(const dyn_rt_config *cfg, dyn_nats **out, dyn_error 
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(n->opts, false, NULL, NULL);
     /* Request/reply latency: write each message at once instead of waiting for the flusher. */
     if (s == NATS_OK) s = natsOptions_SetSendAsap(n->opts, true);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, n);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, NULL);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(n->opts, on_reconnected, NULL);
     if (s == NATS_OK) s = natsOptions_SetErrorHandler(n->opts, on_async_error, NULL);
     if (s != NATS_OK) {
