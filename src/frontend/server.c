@@ -136,7 +136,7 @@ dyn_status fe_server_start(dyn_frontend *fe, dyn_error *err)
     struct sockaddr_in sa;
     if (dyn_http_sockaddr(fe->cfg.host, fe->cfg.port, &sa) != 0)
         return dyn_error_set(err, DYN_ERR_INVALID, "--host %s: not an IPv4 address", fe->cfg.host);
-    fe->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+    fe->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_TURBO,
                              (uint16_t)fe->cfg.port, NULL, NULL, on_request, fe,
                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, fe,

@@ -2,6 +2,7 @@
 #include "http/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,17 +60,50 @@ void dyn_buf_printf(dyn_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    if (!n)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    uint32_t cp = n == 2 ? (uint32_t)(c & 0x1f) << 6 | (s[1] & 0x3f)
+                : n == 3 ? (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f)
+                         : (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 | (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* JSON string literal; bytes that are not UTF-8 (e.g. echoed from a client's bad input, or a
+ * message cut mid-character) become U+FFFD so the document stays valid JSON. */
 void dyn_buf_json_str(dyn_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     dyn_buf_append(b, "\"", 1);
     const char *run = s;
-    for (; *s; s++) {
+    while (*s) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x80) {
+            size_t n = utf8_len((const unsigned char *)s);
+            if (n) {
+                s += n;
+                continue;
+            }
+            dyn_buf_append(b, run, (size_t)(s - run));
+            dyn_buf_append(b, "\\ufffd", 6);
+            run = ++s;
             continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            s++;
+            continue;
+        }
         dyn_buf_append(b, run, (size_t)(s - run));
-        run = s + 1;
+        run = ++s;
         char esc[6] = {'\\', 0};
         switch (c) {
         case '"': esc[1] = '"'; dyn_buf_append(b, esc, 2); break;

@@ -13,6 +13,7 @@ void mk_admission_init(mk_admission *a, int max_active, int max_queue)
     a->max_active = max_active > 0 ? max_active : 1;
     a->max_queue = max_queue >= 0 ? max_queue : 0;
     a->rejected = 0;
+    a->closing = 0;
 }
 
 void mk_admission_destroy(mk_admission *a)
@@ -24,6 +25,10 @@ void mk_admission_destroy(mk_admission *a)
 mk_admit_result mk_admit(mk_admission *a, dyn_request *req)
 {
     pthread_mutex_lock(&a->mu);
+    if (a->closing) {
+        pthread_mutex_unlock(&a->mu);
+        return MK_CANCELLED;
+    }
     if (a->active < a->max_active && a->queued == 0) {
         a->active++;
         pthread_mutex_unlock(&a->mu);
@@ -44,6 +49,11 @@ mk_admit_result mk_admit(mk_admission *a, dyn_request *req)
             t.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&a->cv, &a->mu, &t);
+        if (a->closing) {
+            a->queued--;
+            pthread_mutex_unlock(&a->mu);
+            return MK_CANCELLED;
+        }
         if (req && a->active >= a->max_active) {
             pthread_mutex_unlock(&a->mu);
             int stopped = dyn_request_stopped(req);     /* polls the socket: not under the lock */

@@ -13,6 +13,7 @@ typedef struct mk_admission {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int active, queued, max_active, max_queue;
+    int closing;                 /* shutting down: waiters leave, newcomers are refused */
     uint64_t rejected;
 } mk_admission;
 

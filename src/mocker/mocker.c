@@ -24,6 +24,7 @@ struct dyn_mocker {
     mk_card card;
     dyn_endpoint *ep;
     int card_ok;
+    int stopping;                 /* atomic: running requests end at once */
 };
 
 typedef enum { K_CHAT, K_COMPLETION, K_EMBEDDING } kind;
@@ -72,10 +73,10 @@ static double now_ms(void)
 
 /* Sleeps until the monotonic time `at` (ms), waking every 10 ms to see whether the caller
  * stopped. Returns 1 if it did. */
-static int wait_until(dyn_request *req, double at)
+static int wait_until(dyn_mocker *m, dyn_request *req, double at)
 {
     for (;;) {
-        if (dyn_request_stopped(req))
+        if (dyn_request_stopped(req) || __atomic_load_n(&m->stopping, __ATOMIC_RELAXED))
             return 1;
         double left = at - now_ms();
         if (left <= 0)
@@ -153,10 +154,10 @@ static dyn_status generate_text(dyn_mocker *m, dyn_request *req, kind k, json_t 
     dyn_buf b = {0};
     dyn_status st = DYN_OK;
     long i = 0;
-    if (wait_until(req, t0 + ttft))
+    if (wait_until(m, req, t0 + ttft))
         st = DYN_ERR_CANCELLED;
     for (; st == DYN_OK && (i < n || (n == 0 && i == 0)); i++) {
-        if (i > 0 && wait_until(req, t0 + ttft + itl * (double)i)) {
+        if (i > 0 && wait_until(m, req, t0 + ttft + itl * (double)i)) {
             st = DYN_ERR_CANCELLED;
             break;
         }
@@ -212,7 +213,7 @@ static dyn_status generate_embedding(dyn_mocker *m, dyn_request *req, json_t *j,
         dyn_request_set_error(req, msg);
         return DYN_ERR_INVALID;
     }
-    if (wait_until(req, t0 + m->cfg.ttft_ms / m->cfg.speedup))
+    if (wait_until(m, req, t0 + m->cfg.ttft_ms / m->cfg.speedup))
         return DYN_ERR_CANCELLED;
     float *v = malloc((size_t)dims * sizeof *v);
     if (!v)
@@ -392,6 +393,11 @@ void dyn_mocker_stop(dyn_mocker *m)
         return;
     if (m->card_ok)
         mk_card_deregister(&m->card);
+    __atomic_store_n(&m->stopping, 1, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&m->adm.mu);
+    m->adm.closing = 1;             /* queued requests give up */
+    pthread_cond_broadcast(&m->adm.cv);
+    pthread_mutex_unlock(&m->adm.mu);
     dyn_endpoint_stop(m->ep);
     mk_admission_destroy(&m->adm);
     free(m);

@@ -106,6 +106,9 @@ static void merge_user_container(json_t *ctr, const json_t *user)
     json_t *user_env = json_incref(json_object_get(user_copy, "env"));
     json_object_del(user_copy, "env");
     json_object_del(user_copy, "name"); /* the main container is always "main" */
+    /* as in Kubernetes: a command of one's own does not take another command's default args */
+    if (!dyn_json_is_empty(json_object_get(user_copy, "command")) && !json_object_get(user_copy, "args"))
+        json_object_del(ctr, "args");
     dyn_json_merge_over(ctr, user_copy);
     if (json_is_array(user_env))
         dyn_env_merge(json_object_get(ctr, "env"), user_env, false);

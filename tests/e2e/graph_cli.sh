@@ -77,7 +77,8 @@ cmp -s "$tmp/a.yaml" "$tmp/c.yaml" || fail "render from stdin differs from file"
 [ "$(grep -c '^---$' "$tmp/a.yaml")" -ge 5 ] || fail "render yaml is not multi-document"
 
 # --namespace fills in a missing namespace and conflicts with a different one
-"$dyn" render -f "$src/examples/hello.yaml" -n team-a | grep -q "namespace: team-a" || fail "--namespace not applied"
+"$dyn" render -f "$src/examples/hello.yaml" -n team-a >"$tmp/ns.yaml" || fail "render -n"
+grep -q "namespace: team-a" "$tmp/ns.yaml" || fail "--namespace not applied"
 expect_rc 1 "namespace conflict" "$dyn" render -f "$src/examples/agg.yaml" -n other
 
 # a bad config file is reported with its position

@@ -131,6 +131,17 @@ static void frontend_base_container(void **state)
     done(&r);
 }
 
+static void own_command_drops_default_args(void **state)
+{
+    rendered r;
+    render(&r, AGG "  services:\n    Frontend:\n      componentType: frontend\n      extraPodSpec:\n"
+                   "        mainContainer: {command: [python3, -m, dynamo.frontend]}\n");
+    json_t *d = find(&r, "Deployment", "qa-frontend");
+    assert_int_equal(json_array_size(at(d, MAIN ".command")), 3);
+    assert_null(at(d, MAIN ".args"));
+    done(&r);
+}
+
 static void worker_and_planner_base_containers(void **state)
 {
     rendered r;
@@ -599,6 +610,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(frontend_base_container),
+        cmocka_unit_test(own_command_drops_default_args),
         cmocka_unit_test(worker_and_planner_base_containers),
         cmocka_unit_test(env_precedence_and_order),
         cmocka_unit_test(env_from_secret_and_resources),

@@ -62,11 +62,11 @@ static natsStatus sign_nonce(char **custom_err, unsigned char **sig, int *siglen
     return nats_Sign((const char *)closure, nonce, sig, siglen);
 }
 
+/* Runs on nats.c's callback thread, possibly after dyn_nats_close freed our struct (the
+ * close itself posts this callback), so it looks only at nc, which nats.c keeps alive for it. */
 static void on_disconnected(natsConnection *nc, void *c)
 {
     (void)c;
-    /* Runs on nats.c's callback thread, possibly after dyn_nats_close freed our struct: look
-     * only at the connection (nats.c keeps it alive for the callback). */
     if (!natsConnection_IsClosed(nc))
         DYN_WARN("nats", "disconnected; reconnecting");
 }
