@@ -2,6 +2,7 @@
 #include "cmd/input.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,41 @@ void dyn_input_add_file(dyn_input_opts *in, const char *path)
         abort();
     in->files = files;
     in->files[in->n_files++] = path;
+}
+
+int dyn_input_parse(dyn_input_opts *in, int argc, char **argv, const char *cmd, const char *const formats[2],
+                    const char **output, void (*usage)(FILE *))
+{
+    static const struct option long_opts[] = {
+        {"filename", required_argument, NULL, 'f'}, {"config", required_argument, NULL, 'c'},
+        {"namespace", required_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    *output = formats[0];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:c:n:o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': dyn_input_add_file(in, optarg); break;
+        case 'c': in->config_path = optarg; break;
+        case 'n': in->namespace_ = optarg; break;
+        case 'o': *output = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        dyn_input_add_file(in, argv[i]);
+    if (strcmp(*output, formats[0]) != 0 && strcmp(*output, formats[1]) != 0) {
+        fprintf(stderr, "dyn %s: --output must be %s or %s\n", cmd, formats[0], formats[1]);
+        return EXIT_USAGE;
+    }
+    if (in->n_files == 0) {
+        fprintf(stderr, "dyn %s: no input file (give -f FILE, or - for stdin)\n", cmd);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    return -1;
 }
 
 int dyn_input_load(dyn_input_opts *in)

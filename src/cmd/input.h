@@ -20,6 +20,11 @@ typedef struct dyn_input_opts {
 } dyn_input_opts;
 
 void dyn_input_add_file(dyn_input_opts *in, const char *path);
+/* Parses the options validate and render share: -f FILE (or positional files), -c/--config,
+ * -n/--namespace, -o/--output (one of formats[0], formats[1]; *output starts as formats[0]),
+ * -h. Returns -1 to go on, else the exit code to return (usage already printed). */
+int dyn_input_parse(dyn_input_opts *in, int argc, char **argv, const char *cmd, const char *const formats[2],
+                    const char **output, void (*usage)(FILE *));
 /* Loads config and files. Returns EXIT_OK, EXIT_INVALID (diags has errors) or EXIT_USAGE (a file
  * could not be read; the message is already on stderr). */
 int dyn_input_load(dyn_input_opts *in);

@@ -1,6 +1,5 @@
 /* dyn validate: check graph files and report every problem at once, gcc style. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,39 +27,15 @@ static void usage(FILE *out)
 
 int cmd_validate(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        {"filename", required_argument, NULL, 'f'}, {"config", required_argument, NULL, 'c'},
-        {"namespace", required_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
+    static const char *const formats[2] = {"text", "json"};
     dyn_input_opts in = {0};
-    const char *output = "text";
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:c:n:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'f': dyn_input_add_file(&in, optarg); break;
-        case 'c': in.config_path = optarg; break;
-        case 'n': in.namespace_ = optarg; break;
-        case 'o': output = optarg; break;
-        case 'h': usage(stdout); dyn_input_free(&in); return EXIT_OK;
-        default: usage(stderr); dyn_input_free(&in); return EXIT_USAGE;
-        }
+    const char *output;
+    int parsed = dyn_input_parse(&in, argc, argv, "validate", formats, &output, usage);
+    if (parsed >= 0) {
+        dyn_input_free(&in);
+        return parsed;
     }
-    for (int i = optind; i < argc; i++)
-        dyn_input_add_file(&in, argv[i]);
     bool json = strcmp(output, "json") == 0;
-    if (!json && strcmp(output, "text") != 0) {
-        fprintf(stderr, "dyn validate: --output must be text or json\n");
-        dyn_input_free(&in);
-        return EXIT_USAGE;
-    }
-    if (in.n_files == 0) {
-        fprintf(stderr, "dyn validate: no input file (give -f FILE, or - for stdin)\n");
-        usage(stderr);
-        dyn_input_free(&in);
-        return EXIT_USAGE;
-    }
     int rc = dyn_input_load(&in);
     if (rc == EXIT_USAGE) {
         dyn_input_free(&in);
