@@ -3,6 +3,7 @@
 #include "api/config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,20 @@ void dyn_config_defaults(dyn_config *cfg)
     cfg->ingress_class = strdup("");
     cfg->ingress_tls_secret = strdup("");
     cfg->ingress_host_suffix = strdup("");
+}
+
+static dyn_config shared_defaults;
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+static void init_shared_defaults(void)
+{
+    dyn_config_defaults(&shared_defaults);
+}
+
+const dyn_config *dyn_config_default(void)
+{
+    pthread_once(&defaults_once, init_shared_defaults);
+    return &shared_defaults;
 }
 
 static void take(char **field, const dyn_node *map, const char *key)

@@ -25,6 +25,8 @@ typedef struct dyn_config {
     char *ingress_host_suffix;
 } dyn_config;
 
+/* The defaults, shared and read-only (built once, thread-safe). */
+const dyn_config *dyn_config_default(void);
 /* Fills cfg with the defaults above. */
 void dyn_config_defaults(dyn_config *cfg);
 /* Reads a config file over the defaults; problems (unknown keys, wrong types, bad values) go to

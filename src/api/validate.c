@@ -440,6 +440,43 @@ static void check_framework(rules *r, const dyn_service *s, const char *base)
             r->g->backend_framework);
 }
 
+/* Two keys that differ only in case ("Frontend", "frontend") would name the same objects. */
+static void check_name_collisions(rules *r, const dyn_service *s, size_t index, const char *base)
+{
+    char mine[256], other[256];
+    dyn_lowercase(s->key, mine, sizeof mine);
+    for (size_t j = 0; j < index; j++) {
+        const dyn_service *o = &r->g->services[j];
+        if (strcmp(dyn_lowercase(o->key, other, sizeof other), mine) == 0)
+            ERR(r, s->key_node, base, "names the same objects as spec.services[%.100s] (object names are lower case)",
+                o->key);
+    }
+}
+
+/* Volumes dynamo-c adds to the pod (one per claim, shared-memory) must not clash with the
+ * user's own extraPodSpec.volumes. */
+static void check_volume_collisions(rules *r, const dyn_service *s, const char *base)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(s->pod_spec, "volumes"), i, v) {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        if (!name)
+            continue;
+        bool clash = !s->shm_disabled && strcmp(name, "shared-memory") == 0;
+        for (size_t k = 0; k < s->n_mounts && !clash; k++)
+            clash = s->mounts[k].name && strcmp(s->mounts[k].name, name) == 0;
+        if (clash) {
+            char path[512];
+            snprintf(path, sizeof path, "%s.extraPodSpec.volumes[%zu].name", base, i);
+            const dyn_node *vols = dyn_node_get(dyn_node_get(s->node, "extraPodSpec"), "volumes");
+            ERR(r, vols && i < vols->len ? at_field(vols->items[i], "name") : s->node, path,
+                "\"%.80s\" is also a volume dynamo-c adds (%s): rename one of them", name,
+                strcmp(name, "shared-memory") == 0 ? "sharedMemory" : "volumeMounts");
+        }
+    }
+}
+
 static void check_service(rules *r, const dyn_service *s)
 {
     char base[300];
@@ -450,6 +487,8 @@ static void check_service(rules *r, const dyn_service *s)
     if (s->node->len == 0 && !r->g->is_dcd)
         WARN(r, s->node, base, "empty service: no componentType, so no ports, probes or Service");
     check_service_names(r, s, base);
+    check_name_collisions(r, s, (size_t)(s - r->g->services), base);
+    check_volume_collisions(r, s, base);
     check_ingress(r, s, base);
     check_mounts(r, s, base);
     check_shared_memory(r, s, base);
@@ -513,14 +552,8 @@ static void check_graph_names(rules *r)
 
 void dyn_graph_validate(const dyn_graph *g, const dyn_load_opts *opts, dyn_diags *diags)
 {
-    static dyn_config defaults;
-    static bool have_defaults;
-    if (!have_defaults && !(opts && opts->config)) {
-        dyn_config_defaults(&defaults);
-        have_defaults = true;
-    }
-    rules r = {.g = g, .opts = opts, .cfg = opts && opts->config ? opts->config : &defaults, .diags = diags,
-               .file = g->file};
+    rules r = {.g = g, .opts = opts, .cfg = opts && opts->config ? opts->config : dyn_config_default(),
+               .diags = diags, .file = g->file};
     const dyn_node *spec = dyn_node_get(g->node, "spec");
     if (!spec) {
         ERR(&r, g->node, "spec", "required field is missing");

@@ -235,16 +235,7 @@ static int plan_component(dyn_plan *plan, dyn_plan_component *c, const dyn_graph
 
 int dyn_plan_build(dyn_plan *plan, const dyn_graph *g, const dyn_load_opts *opts)
 {
-    static dyn_config defaults;
-    static bool have_defaults;
-    const dyn_config *cfg = opts ? opts->config : NULL;
-    if (!cfg) {
-        if (!have_defaults) {
-            dyn_config_defaults(&defaults);
-            have_defaults = true;
-        }
-        cfg = &defaults;
-    }
+    const dyn_config *cfg = opts && opts->config ? opts->config : dyn_config_default();
     memset(plan, 0, sizeof *plan);
     if (!g->name || g->n_services == 0)
         return -1;

@@ -429,6 +429,32 @@ static void every_problem_reported_at_once(void **state)
     loaded_free(&l);
 }
 
+static void keys_differing_in_case_collide(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  services:\n    Frontend: {componentType: frontend}\n    frontend: {componentType: worker}\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:8:5: error: spec.services[frontend]: names the same objects as spec.services[Frontend] "
+                    "(object names are lower case)");
+    loaded_free(&l);
+}
+
+static void user_volumes_must_not_clash(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  pvcs: [{name: models}]\n  services:\n    w:\n      componentType: worker\n"
+                               "      volumeMounts: [{name: models, mountPoint: /m}]\n      extraPodSpec:\n"
+                               "        volumes:\n          - {name: models, emptyDir: {}}\n"
+                               "          - {name: shared-memory, emptyDir: {}}\n          - {name: mine, emptyDir: {}}\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:13:20: error: spec.services[w].extraPodSpec.volumes[0].name: \"models\" is also a volume "
+                    "dynamo-c adds (volumeMounts): rename one of them");
+    assert_diag(&l, "g.yaml:14:20: error: spec.services[w].extraPodSpec.volumes[1].name: \"shared-memory\" is also a "
+                    "volume dynamo-c adds (sharedMemory): rename one of them");
+    assert_no_diag_containing(&l, "volumes[2]");
+    loaded_free(&l);
+}
+
 static void dcd_is_validated_too(void **state)
 {
     loaded l;
@@ -476,6 +502,8 @@ int main(void)
         cmocka_unit_test(namespace_must_match_request),
         cmocka_unit_test(wrong_api_version),
         cmocka_unit_test(every_problem_reported_at_once),
+        cmocka_unit_test(keys_differing_in_case_collide),
+        cmocka_unit_test(user_volumes_must_not_clash),
         cmocka_unit_test(dcd_is_validated_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
