@@ -477,6 +477,31 @@ static void check_volume_collisions(rules *r, const dyn_service *s, const char *
     }
 }
 
+/* A mainContainer `ports` list replaces the default ports; the Service and the probes refer to
+ * the default port by name, so that name must stay. */
+static void check_ports(rules *r, const dyn_service *s, const char *base)
+{
+    const json_t *ports = json_object_get(s->main_container, "ports");
+    const char *needed = dyn_service_is_frontend(s) ? "http"
+                         : dyn_service_is_worker(s) || dyn_service_is_planner(s) ? "system" : NULL;
+    if (!json_is_array(ports) || json_array_size(ports) == 0 || !needed)
+        return;
+    size_t i;
+    json_t *p;
+    json_array_foreach(ports, i, p) {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        if (name && strcmp(name, needed) == 0)
+            return;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s.extraPodSpec.mainContainer.ports", base);
+    const dyn_node *mc = dyn_node_get(dyn_node_get(s->node, "extraPodSpec"), "mainContainer");
+    ERR(r, at_field(mc, "ports"), path,
+        "replaces the default ports, but the Service and the probes use the port named \"%s\" (%d): keep it in "
+        "the list",
+        needed, strcmp(needed, "http") == 0 ? 8000 : 9090);
+}
+
 static void check_service(rules *r, const dyn_service *s)
 {
     char base[300];
@@ -489,6 +514,7 @@ static void check_service(rules *r, const dyn_service *s)
     check_service_names(r, s, base);
     check_name_collisions(r, s, (size_t)(s - r->g->services), base);
     check_volume_collisions(r, s, base);
+    check_ports(r, s, base);
     check_ingress(r, s, base);
     check_mounts(r, s, base);
     check_shared_memory(r, s, base);

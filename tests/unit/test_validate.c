@@ -455,6 +455,21 @@ static void user_volumes_must_not_clash(void **state)
     loaded_free(&l);
 }
 
+static void own_ports_keep_the_named_default(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  services:\n    Frontend:\n      componentType: frontend\n      extraPodSpec:\n"
+                               "        mainContainer:\n          ports: [{name: web, containerPort: 8080}]\n"
+                               "    w:\n      componentType: worker\n      extraPodSpec:\n        mainContainer:\n"
+                               "          ports: [{name: system, containerPort: 9090}, {name: extra, containerPort: 7000}]\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:11:18: error: spec.services[Frontend].extraPodSpec.mainContainer.ports: replaces the "
+                    "default ports, but the Service and the probes use the port named \"http\" (8000): keep it in the "
+                    "list");
+    assert_no_diag_containing(&l, "services[w]");
+    loaded_free(&l);
+}
+
 static void dcd_is_validated_too(void **state)
 {
     loaded l;
@@ -504,6 +519,7 @@ int main(void)
         cmocka_unit_test(every_problem_reported_at_once),
         cmocka_unit_test(keys_differing_in_case_collide),
         cmocka_unit_test(user_volumes_must_not_clash),
+        cmocka_unit_test(own_ports_keep_the_named_default),
         cmocka_unit_test(dcd_is_validated_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
