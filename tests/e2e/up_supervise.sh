@@ -2,7 +2,8 @@
 # dyn up / ps / logs / down with real nats-server and etcd and simple HTTP components (python's
 # http.server, through the local-command annotation): nothing starts for an invalid graph,
 # readiness, restart of a killed replica, locks, port conflicts, two graphs side by side, PVC
-# data surviving down/up, a missing create:false PVC, Ctrl-C leaving no process behind.
+# data surviving down/up, a missing create:false PVC, Ctrl-C leaving no process behind, and the
+# unprivileged fallback for volumes (DYN_LOCAL_MOUNTS).
 set -uo pipefail
 dyn=${DYN_BIN:?}
 tmp=$(mktemp -d); cd "$tmp" || exit 1
@@ -120,5 +121,20 @@ wait $sup; rc=$?
 [ "$(running alpha)" -eq 0 ] || fail "SIGINT left processes behind"
 order=$(grep -o "stopping\|stopped;" fg.out | tr '\n' ' ')
 [ "$order" = "stopping stopped; " ] || fail "stop sequence: $order"
+
+# without the privilege to mount (an unprivileged user), volumes are handed over in DYN_LOCAL_MOUNTS
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  up_dir=$(mktemp -d); chmod 755 "$up_dir"; chown 65534:65534 "$up_dir"
+  graph delta | sed 's#echo \$POD_NAME >> /tmp/dyn-e2e-delta/seen#echo mounts=\$DYN_LOCAL_MOUNTS; echo \$POD_NAME >> \${DYN_LOCAL_MOUNTS\#*=}/seen#' >"$up_dir/delta.yaml"
+  chmod 644 "$up_dir/delta.yaml"
+  (cd "$up_dir" && setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$up_dir" PATH="$PATH" \
+     timeout 30 "$dyn" up delta.yaml --http-port 0 >up.out 2>&1) &
+  for _ in $(seq 1 100); do grep -qs "graph delta is ready" "$up_dir/up.out" && break; sleep 0.2; done
+  grep -q "graph delta is ready" "$up_dir/up.out" || fail "unprivileged up never ready"
+  grep -q "mounts=/tmp/dyn-e2e-delta=$up_dir/.dyn/delta/volumes/data" "$up_dir/up.out" || fail "unprivileged: no DYN_LOCAL_MOUNTS"
+  grep -q "worker-0" "$up_dir/.dyn/delta/volumes/data/seen" || fail "unprivileged: worker did not write to its volume"
+  pkill -INT -f "dyn up delta.yaml"; wait
+  rm -rf "$up_dir"
+fi
 
 [ $failures -eq 0 ] && echo "up_supervise: all checks passed" || { echo "up_supervise: $failures failure(s)"; exit 1; }
