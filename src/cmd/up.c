@@ -71,7 +71,7 @@ static int wait_detached(dyn_local *l, pid_t supervisor)
             printf("graph %s is up in the background (supervisor pid %d)\n", l->graph_name, (int)supervisor);
             if (l->frontend_url)
                 printf("frontend: %s\n", l->frontend_url);
-            printf("dyn ps %s | dyn logs %s | dyn down %s\n", l->graph_name, l->graph_name, l->graph_name);
+            printf("dyn ps %s | dyn logs --graph %s | dyn down %s\n", l->graph_name, l->graph_name, l->graph_name);
             return 0;
         }
         if (dyn_local_now() > deadline) {
