@@ -24,8 +24,9 @@ static bool is_reserved_word(const char *s, size_t len)
                                         "ON", "off", "Off", "OFF", "y", "Y", "n", "N", ".inf", ".Inf", ".INF",
                                         "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
                                         ".NAN", NULL};
-    if (len > 6)
-        return false;
+    /* every reserved word starts with one of these: most strings leave here */
+    if (len > 6 || (len && !strchr("~nNtTfFyYoO.+-", s[0])))
+        return len == 0;
     for (const char *const *w = words; *w; w++)
         if ((*w)[0] == s[0] && strlen(*w) == len && memcmp(*w, s, len) == 0)
             return true;
@@ -139,14 +140,15 @@ static void emit_scalar(FILE *out, const json_t *v, int ind)
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         size_t len = json_string_length(v);
-        if (literal_ok(s, len))
+        if (literal_ok(s, len)) {
             emit_literal(out, s, len, ind);
-        else if (needs_quotes(s, len) || memchr(s, '\n', len))
+            return;
+        }
+        if (needs_quotes(s, len) || memchr(s, '\n', len))
             emit_double_quoted(out, s, len);
         else
             fwrite_unlocked(s, 1, len, out);
-        if (!literal_ok(s, len))
-            fputc_unlocked('\n', out);
+        fputc_unlocked('\n', out);
         return;
     }
     char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
