@@ -67,12 +67,24 @@ int cmd_down(int argc, char **argv)
     char **targets = dyn_local_targets(state_dir, optind < argc ? argv[optind] : NULL, "down");
     if (!targets)
         return EXIT_USAGE;
+    /* without a name, only graphs that are running count: stopped ones leave their state */
+    if (!state_dir && optind >= argc) {
+        char **running = dyn_strv_new();
+        for (char **t = targets; *t; t++) {
+            json_t *st = dyn_local_state_read(*t);
+            if (st && dyn_local_state_running(st))
+                dyn_strv_push(&running, *t);
+            json_decref(st);
+        }
+        dyn_strv_free(targets);
+        targets = running;
+    }
     size_t n = 0;
     while (targets[n])
         n++;
     int rc = EXIT_OK;
     if (n == 0)
-        printf("dyn down: no local graphs\n");
+        printf("dyn down: no running local graphs\n");
     else if (n > 1 && !state_dir) {
         fprintf(stderr, "dyn down: several local graphs; name one:");
         for (char **t = targets; *t; t++)

@@ -83,8 +83,14 @@ int cmd_logs(int argc, char **argv)
             if (!matches(p, service))
                 continue;
             sources = realloc(sources, (n + 1) * sizeof *sources);
-            sources[n++] = (source){strdup(json_string_value(json_object_get(p, "name"))),
-                                    strdup(json_string_value(json_object_get(p, "log"))), NULL};
+            char label[256];
+            /* with several graphs, say whose process a line comes from */
+            if (targets[0] && targets[1])
+                snprintf(label, sizeof label, "%s/%s", json_string_value(json_object_get(st, "graph")),
+                         json_string_value(json_object_get(p, "name")));
+            else
+                snprintf(label, sizeof label, "%s", json_string_value(json_object_get(p, "name")));
+            sources[n++] = (source){strdup(label), strdup(json_string_value(json_object_get(p, "log"))), NULL};
         }
         json_decref(st);
     }

@@ -16,13 +16,6 @@ static void usage(FILE *out)
                  "replica, pid, port and state. --json prints a list of objects.\n");
 }
 
-/* A supervisor that is gone leaves a status file behind: report its processes as stopped. */
-static bool supervisor_alive(const json_t *st)
-{
-    json_int_t pid = json_integer_value(json_object_get(st, "supervisor_pid"));
-    return pid > 0 && kill((pid_t)pid, 0) == 0;
-}
-
 int cmd_ps(int argc, char **argv)
 {
     static const struct option long_opts[] = {
@@ -49,7 +42,7 @@ int cmd_ps(int argc, char **argv)
         json_t *st = dyn_local_state_read(*t);
         if (!st)
             continue;
-        bool alive = supervisor_alive(st);
+        bool alive = dyn_local_state_running(st); /* else a stale status file */
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(st, "processes"), i, p) {

@@ -62,9 +62,19 @@ static int wait_detached(dyn_local *l, pid_t supervisor)
         json_t *st = dyn_local_state_read(l->state_dir);
         size_t i, ready = 0, total = 0;
         json_t *p;
+        const char *failing = NULL;
         json_array_foreach(json_object_get(st, "processes"), i, p) {
             total++;
             ready += strcmp(json_string_value(json_object_get(p, "state")), "ready") == 0;
+            if (json_integer_value(json_object_get(p, "restarts")) >= 3 && !failing)
+                failing = json_string_value(json_object_get(p, "name"));
+        }
+        if (failing) {
+            fprintf(stderr, "dyn up: %s keeps failing (3 restarts); the graph stays up: see 'dyn logs %s --graph %s', "
+                            "stop it with 'dyn down %s'\n",
+                    failing, failing, l->graph_name, l->graph_name);
+            json_decref(st);
+            return 1;
         }
         json_decref(st);
         if (total && ready == total) {
@@ -159,6 +169,7 @@ int cmd_up(int argc, char **argv)
     l.out = stdout;
     l.use_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     dyn_error err = {0};
+    bool fresh_state = access(l.state_dir, F_OK) != 0; /* removed again if nothing can start */
     dyn_status st = dyn_local_state_open(&l, &err);
     if (st == DYN_OK) {
         char *abs = realpath(l.state_dir, NULL); /* processes run in their own directories */
@@ -175,6 +186,12 @@ int cmd_up(int argc, char **argv)
     dyn_input_free(&in);
     if (st != DYN_OK) {
         fprintf(stderr, "dyn up: %s\n", err.message);
+        if (fresh_state && st != DYN_ERR_CONFLICT) {
+            char cmd[4200];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", l.state_dir);
+            if (system(cmd) != 0)
+                fprintf(stderr, "dyn up: could not remove %s\n", l.state_dir);
+        }
         dyn_local_free(&l);
         return exit_code_for(st);
     }
@@ -195,7 +212,7 @@ int cmd_up(int argc, char **argv)
         setsid();
         char log[4096];
         snprintf(log, sizeof log, "%s/logs/up.log", l.state_dir);
-        FILE *f = fopen(log, "a");
+        FILE *f = fopen(log, "w");
         if (f) {
             dup2(fileno(f), STDOUT_FILENO);
             dup2(fileno(f), STDERR_FILENO);

@@ -109,6 +109,8 @@ void dyn_local_state_publish(dyn_local *l);
 char **dyn_local_state_list(const char *base);
 /* Reads <state_dir>/status.json (new reference) or NULL. */
 json_t *dyn_local_state_read(const char *state_dir);
+/* True when the supervisor named in a status (dyn_local_state_read) is still running. */
+bool dyn_local_state_running(const json_t *status);
 /* The default state directory for a graph name (malloc'd). */
 char *dyn_local_state_default(const char *graph_name);
 

@@ -110,6 +110,7 @@ static dyn_status plan_etcd(dyn_local *l, int *used, size_t *n_used, dyn_error *
     dyn_strv_pushf(&p->argv, "--listen-peer-urls=http://127.0.0.1:%d", peer);
     dyn_strv_pushf(&p->argv, "--initial-advertise-peer-urls=http://127.0.0.1:%d", peer);
     dyn_strv_pushf(&p->argv, "--initial-cluster=dyn-%s=http://127.0.0.1:%d", l->graph_name, peer);
+    dyn_strv_push(&p->argv, "--logger=zap");
     dyn_strv_push(&p->argv, "--log-level=warn");
     p->port = client;
     p->probe_port = client;

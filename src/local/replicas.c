@@ -248,7 +248,7 @@ static dyn_status build_argv(dyn_local *l, dyn_local_proc *p, const dyn_plan_com
             dyn_strv_push(&p->argv, i == 0 && is_dyn_binary(x) ? l->opts.self_exe : x);
             free(x);
         }
-        if (module)
+        if (module && p->replica == 0)
             fprintf(l->out, "dyn up: %s runs python3 -m dynamo.%s: the dynamo Python package must be installed here "
                             "(or set the annotation %s)\n",
                     c->key, module, DYN_LOCAL_COMMAND_ANNOTATION);

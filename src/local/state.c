@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,12 @@ char **dyn_local_state_list(const char *base)
     }
     closedir(d);
     return out;
+}
+
+bool dyn_local_state_running(const json_t *status)
+{
+    json_int_t pid = json_integer_value(json_object_get(status, "supervisor_pid"));
+    return pid > 0 && kill((pid_t)pid, 0) == 0;
 }
 
 const char *dyn_proc_state_name(dyn_proc_state s)

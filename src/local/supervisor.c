@@ -110,7 +110,7 @@ static bool start_proc(dyn_local *l, dyn_local_proc *p)
 {
     dyn_error err;
     if (!p->log)
-        p->log = fopen(p->log_path, "a");
+        p->log = fopen(p->log_path, "w"); /* each dyn up starts its logs afresh; restarts append */
     if (dyn_local_spawn(p, &err) != DYN_OK) {
         say(l, "%s: %s", p->name, err.message);
         return false;
