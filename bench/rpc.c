@@ -9,6 +9,7 @@
  * on free loopback ports unless NATS_SERVER and ETCD_ENDPOINTS are set.
  *
  * Usage: bench_rpc [seconds per case, default 3] */
+#include "base/fs.h"
 #include "dyn/rpc.h"
 
 #include <arpa/inet.h>
@@ -72,9 +73,7 @@ static void stop_servers(void)
             g_pids[i] = 0;
         }
     if (g_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-        if (system(cmd) != 0)
+        if (dyn_remove_tree(g_dir) != 0)
             fprintf(stderr, "could not remove %s\n", g_dir);
     }
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "dyn/rpc.h"
 
 static const char graph_yaml[] =
@@ -171,7 +172,7 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 2;
     }
-    char graph[512], state[512], cmd[2048];
+    char graph[512], state[512];
     snprintf(graph, sizeof graph, "%s/graph.yaml", dir);
     snprintf(state, sizeof state, "%s/state", dir);
     FILE *g = fopen(graph, "w");
@@ -259,8 +260,7 @@ int main(int argc, char **argv)
     kill(up, SIGINT);
     waitpid(up, NULL, 0);
     fclose(upout);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (dyn_remove_tree(dir) != 0)
         fprintf(stderr, "bench/up: could not remove %s\n", dir);
     curl_global_cleanup();
     return 0;

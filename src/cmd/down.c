@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "cmd/commands.h"
 #include "cmd/localcmd.h"
 #include "local/local.h"
@@ -37,10 +38,14 @@ static int stop_one(const char *dir, bool delete_volumes)
     } else
         printf("dyn down: %s is not running\n", graph);
     if (rc == EXIT_OK && delete_volumes) {
-        char cmd[4200];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s/volumes'", dir);
-        if (system(cmd) == 0)
-            printf("dyn down: deleted %s/volumes\n", dir);
+        char volumes[4200];
+        snprintf(volumes, sizeof volumes, "%s/volumes", dir);
+        if (dyn_remove_tree(volumes) == 0)
+            printf("dyn down: deleted %s\n", volumes);
+        else {
+            fprintf(stderr, "dyn down: cannot delete %s: %s\n", volumes, strerror(errno));
+            rc = EXIT_USAGE;
+        }
     }
     json_decref(st);
     return rc;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "cmd/commands.h"
 #include "cmd/input.h"
 #include "cmd/localcmd.h"
@@ -186,12 +187,8 @@ int cmd_up(int argc, char **argv)
     dyn_input_free(&in);
     if (st != DYN_OK) {
         fprintf(stderr, "dyn up: %s\n", err.message);
-        if (fresh_state && st != DYN_ERR_CONFLICT) {
-            char cmd[4200];
-            snprintf(cmd, sizeof cmd, "rm -rf '%s'", l.state_dir);
-            if (system(cmd) != 0)
-                fprintf(stderr, "dyn up: could not remove %s\n", l.state_dir);
-        }
+        if (fresh_state && st != DYN_ERR_CONFLICT && dyn_remove_tree(l.state_dir) != 0)
+            fprintf(stderr, "dyn up: could not remove %s: %s\n", l.state_dir, strerror(errno));
         dyn_local_free(&l);
         return exit_code_for(st);
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "local/local.h"
 
 /* The largest request a component may send: 15 MiB, as the original platform configures. */
@@ -96,11 +97,10 @@ static dyn_status plan_etcd(dyn_local *l, int *used, size_t *n_used, dyn_error *
     used[(*n_used)++] = peer;
     /* etcd holds only leases and registrations, which components rebuild: start it empty, so a
      * member from an earlier run with other ports never gets in the way */
-    char data[4096], cmd[4200];
+    char data[4096];
     snprintf(data, sizeof data, "%s/platform/etcd", l->state_dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", data);
-    if (system(cmd) != 0)
-        return dyn_error_set(err, DYN_ERR_IO, "cannot clear %s", data);
+    if (dyn_remove_tree(data) != 0)
+        return dyn_error_set(err, DYN_ERR_IO, "cannot clear %s: %s", data, strerror(errno));
     dyn_local_proc *p = add_proc(l, "etcd");
     dyn_strv_push(&p->argv, bin);
     dyn_strv_pushf(&p->argv, "--name=dyn-%s", l->graph_name);
