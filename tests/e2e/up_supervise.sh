@@ -110,6 +110,13 @@ lines=$(wc -l <.dyn/alpha/volumes/data/seen)
 "$dyn" down beta --delete-volumes >/dev/null
 [ ! -e .dyn/beta/volumes ] || fail "--delete-volumes kept the volumes"
 
+# a state directory whose name holds shell syntax is only a name (it once reached a shell)
+odd="$tmp/it's; touch $tmp/PWNED; '"
+"$dyn" up -d alpha.yaml --http-port 0 --state-dir "$odd" >/dev/null 2>&1 || fail "up with an odd state dir"
+"$dyn" down --state-dir "$odd" --delete-volumes >/dev/null 2>&1 || fail "down with an odd state dir"
+[ ! -e "$tmp/PWNED" ] || fail "a state directory name was run as a command"
+[ ! -e "$odd/volumes" ] || fail "odd state dir: volumes not deleted"
+
 # foreground: Ctrl-C (SIGINT) stops everything in reverse order
 "$dyn" up alpha.yaml --http-port 0 >fg.out 2>&1 &
 sup=$!
