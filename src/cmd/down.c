@@ -1,5 +1,6 @@
 /* dyn down: stop a local graph (its supervisor stops everything in reverse order). */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,20 +24,28 @@ static int stop_one(const char *dir, bool delete_volumes)
 {
     json_t *st = dyn_local_state_read(dir);
     json_int_t pid = st ? json_integer_value(json_object_get(st, "supervisor_pid")) : 0;
-    const char *graph = st ? json_string_value(json_object_get(st, "graph")) : dir;
+    const char *graph = st && json_string_value(json_object_get(st, "graph")) ? json_string_value(json_object_get(st, "graph")) : dir;
     int rc = EXIT_OK;
-    if (pid > 0 && kill((pid_t)pid, SIGTERM) == 0) {
+    /* the lock, not the recorded pid, says whether a supervisor runs: a pid may be stale */
+    if (dyn_local_state_running(dir) && pid > 1 && kill((pid_t)pid, SIGTERM) == 0) {
         printf("dyn down: stopping %s (supervisor pid %lld)\n", graph, (long long)pid);
         double deadline = dyn_local_now() + 60;
-        while (kill((pid_t)pid, 0) == 0 && dyn_local_now() < deadline)
+        while (dyn_local_state_running(dir) && dyn_local_now() < deadline)
             usleep(100 * 1000);
-        if (kill((pid_t)pid, 0) == 0) {
+        if (dyn_local_state_running(dir)) {
             fprintf(stderr, "dyn down: %s did not stop within 60 s\n", graph);
             rc = EXIT_USAGE;
         } else
             printf("dyn down: %s stopped\n", graph);
-    } else
-        printf("dyn down: %s is not running\n", graph);
+    } else {
+        char abs[4096];
+        int left = realpath(dir, abs) ? dyn_local_kill_leftovers(abs) : 0;
+        if (left)
+            printf("dyn down: %s was not running; killed %d process%s its supervisor left behind\n", graph, left,
+                   left == 1 ? "" : "es");
+        else
+            printf("dyn down: %s is not running\n", graph);
+    }
     if (rc == EXIT_OK && delete_volumes) {
         char volumes[4200];
         snprintf(volumes, sizeof volumes, "%s/volumes", dir);
@@ -75,12 +84,16 @@ int cmd_down(int argc, char **argv)
     /* without a name, only graphs that are running count: stopped ones leave their state */
     if (!state_dir && optind >= argc) {
         char **running = dyn_strv_new();
+        int left = 0;
         for (char **t = targets; *t; t++) {
-            json_t *st = dyn_local_state_read(*t);
-            if (st && dyn_local_state_running(st))
+            char abs[4096];
+            if (dyn_local_state_running(*t))
                 dyn_strv_push(&running, *t);
-            json_decref(st);
+            else if (realpath(*t, abs))
+                left += dyn_local_kill_leftovers(abs); /* from supervisors that were killed */
         }
+        if (left)
+            printf("dyn down: killed %d process%s that stopped graphs left behind\n", left, left == 1 ? "" : "es");
         dyn_strv_free(targets);
         targets = running;
     }

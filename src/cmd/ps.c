@@ -42,7 +42,7 @@ int cmd_ps(int argc, char **argv)
         json_t *st = dyn_local_state_read(*t);
         if (!st)
             continue;
-        bool alive = dyn_local_state_running(st); /* else a stale status file */
+        bool alive = dyn_local_state_running(*t); /* else a stale status file */
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(st, "processes"), i, p) {

@@ -178,6 +178,10 @@ int cmd_up(int argc, char **argv)
             free(l.state_dir);
             l.state_dir = abs;
         }
+        int left = dyn_local_kill_leftovers(l.state_dir); /* from a supervisor that was killed */
+        if (left)
+            fprintf(stderr, "dyn up: killed %d process%s left by an earlier run of %s\n", left, left == 1 ? "" : "es",
+                    l.graph_name);
         st = dyn_local_platform_plan(&l, &err);
     }
     if (st == DYN_OK)

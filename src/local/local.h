@@ -109,8 +109,14 @@ void dyn_local_state_publish(dyn_local *l);
 char **dyn_local_state_list(const char *base);
 /* Reads <state_dir>/status.json (new reference) or NULL. */
 json_t *dyn_local_state_read(const char *state_dir);
-/* True when the supervisor named in a status (dyn_local_state_read) is still running. */
-bool dyn_local_state_running(const json_t *status);
+/* True when a supervisor holds the graph's lock (the pid in status.json may be stale). */
+bool dyn_local_state_running(const char *state_dir);
+/* Environment variable every process of a local graph carries: the (absolute) state directory.
+ * It marks processes that outlived their supervisor, even ones that left its process groups. */
+#define DYN_LOCAL_MARKER_ENV "DYN_UP_STATE_DIR"
+/* SIGKILLs every process (but this one) whose environment carries the graph's marker. Returns
+ * how many it found. */
+int dyn_local_kill_leftovers(const char *state_dir);
 /* The default state directory for a graph name (malloc'd). */
 char *dyn_local_state_default(const char *graph_name);
 

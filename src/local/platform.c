@@ -42,6 +42,7 @@ static dyn_local_proc *add_proc(dyn_local *l, const char *name)
     p->env = dyn_strv_new();
     for (char **e = environ; e && *e; e++)
         dyn_strv_push(&p->env, *e);
+    dyn_strv_setenv(&p->env, DYN_LOCAL_MARKER_ENV, l->state_dir);
     if (asprintf(&p->log_path, "%s/logs/%s.log", l->state_dir, name) < 0)
         abort();
     if (asprintf(&p->workdir, "%s/platform", l->state_dir) < 0)

@@ -323,6 +323,7 @@ dyn_status dyn_local_replicas_plan(dyn_local *l, const dyn_plan *plan, const dyn
             /* the call-home response stream stays on loopback */
             dyn_strv_setenv(&p->env, "DYN_CALLHOME_HOST", "127.0.0.1");
             dyn_strv_setenv(&p->env, "NATS_SERVER", l->nats_url);
+            dyn_strv_setenv(&p->env, DYN_LOCAL_MARKER_ENV, l->state_dir);
             dyn_strv_setenv(&p->env, "ETCD_ENDPOINTS", l->etcd_url);
 
             apply_probe(p, container, http_port, system_port);

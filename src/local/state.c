@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +116,52 @@ char **dyn_local_state_list(const char *base)
     return out;
 }
 
-bool dyn_local_state_running(const json_t *status)
+bool dyn_local_state_running(const char *state_dir)
 {
-    json_int_t pid = json_integer_value(json_object_get(status, "supervisor_pid"));
-    return pid > 0 && kill((pid_t)pid, 0) == 0;
+    char lock[4096];
+    snprintf(lock, sizeof lock, "%s/lock", state_dir);
+    int fd = open(lock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* also drops the shared lock if we got it */
+    return held;
+}
+
+int dyn_local_kill_leftovers(const char *state_dir)
+{
+    char marker[4200];
+    int mlen = snprintf(marker, sizeof marker, "%s=%s", DYN_LOCAL_MARKER_ENV, state_dir);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == (long)getpid())
+            continue;
+        char path[64], env[65536];
+        snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, env, sizeof env - 1);
+        close(fd);
+        for (ssize_t i = 0; n > 0 && i < n;) {
+            const char *var = env + i;
+            size_t len = strnlen(var, (size_t)(n - i));
+            if ((int)len == mlen && memcmp(var, marker, len) == 0) {
+                kill((pid_t)pid, SIGKILL);
+                found++;
+                break;
+            }
+            i += (ssize_t)len + 1;
+        }
+    }
+    closedir(d);
+    return found;
 }
 
 const char *dyn_proc_state_name(dyn_proc_state s)

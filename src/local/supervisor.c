@@ -357,6 +357,9 @@ int dyn_local_run(dyn_local *l)
     }
     say(l, "stopping (%s)", strsignal(term));
     stop_all(l, sfd);
+    int left = dyn_local_kill_leftovers(l->state_dir); /* e.g. a component's setsid'd children */
+    if (left)
+        say(l, "killed %d process%s the components left behind", left, left == 1 ? "" : "es");
     say(l, "stopped; volumes kept in %s/volumes", l->state_dir);
     close(sfd);
     return rc;

@@ -117,6 +117,21 @@ odd="$tmp/it's; touch $tmp/PWNED; '"
 [ ! -e "$tmp/PWNED" ] || fail "a state directory name was run as a command"
 [ ! -e "$odd/volumes" ] || fail "odd state dir: volumes not deleted"
 
+# a supervisor killed outright: its components' processes (even setsid'd ones) are found by
+# their marker and killed by dyn down; a stale pid in status.json is never signalled
+graph gamma | sed 's#exec python3 -m http.server \$DYN_SYSTEM_PORT#setsid sleep 3031 \& exec python3 -m http.server $DYN_SYSTEM_PORT#' >orphans.yaml
+"$dyn" up -d orphans.yaml --http-port 0 >/dev/null 2>&1 || fail "up orphans"
+sup=$(json_field 'print(d["supervisor_pid"])' <.dyn/gamma/status.json)
+kill -9 "$sup"; sleep 0.5
+[ "$(pgrep -f 'sleep 3031' | wc -l)" -eq 2 ] || fail "test setup: expected 2 orphaned sleeps"
+sleep 3099 & decoy=$!
+python3 -c "import json,sys; p='.dyn/gamma/status.json'; d=json.load(open(p)); d['supervisor_pid']=$decoy; json.dump(d,open(p,'w'))"
+"$dyn" down gamma >down.out 2>&1
+kill -0 $decoy 2>/dev/null || fail "dyn down signalled the stale pid in status.json"
+kill $decoy 2>/dev/null
+grep -q "killed 2 processes its supervisor left behind" down.out || { fail "dyn down did not clean up orphans"; cat down.out; }
+[ "$(pgrep -f 'sleep 3031' | wc -l)" -eq 0 ] || fail "orphans still running"
+
 # foreground: Ctrl-C (SIGINT) stops everything in reverse order
 "$dyn" up alpha.yaml --http-port 0 >fg.out 2>&1 &
 sup=$!
