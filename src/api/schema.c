@@ -173,9 +173,12 @@ static const char *schema_type(const json_t *schema)
     return json_string_value(json_object_get(schema, "type"));
 }
 
+/* An integer, or a float with an integral value that fits in 64 bits ("1.0"); a literal too big
+ * for int64 reads as a float and is not an integer any API server would take. */
 static int is_integral(const dyn_node *n)
 {
-    return n->kind == DYN_NODE_INT || (n->kind == DYN_NODE_FLOAT && isfinite(n->number) && n->number == floor(n->number));
+    return n->kind == DYN_NODE_INT || (n->kind == DYN_NODE_FLOAT && isfinite(n->number) &&
+                                       n->number == floor(n->number) && fabs(n->number) < 9.2e18);
 }
 
 static void check_node(walker *w, const json_t *schema, const dyn_node *n);
@@ -296,7 +299,10 @@ static void check_seq(walker *w, const json_t *schema, const dyn_node *n)
         return;
     for (size_t i = 0; i < n->len; i++) {
         size_t old = path_push_index(w, i);
-        check_node(w, items, n->items[i]);
+        if (n->items[i]->kind == DYN_NODE_NULL)
+            report(w, n->items[i], "a list item must not be null"); /* unlike a field, it cannot be "not set" */
+        else
+            check_node(w, items, n->items[i]);
         path_pop(w, old);
     }
 }
@@ -342,7 +348,9 @@ static void check_node(walker *w, const json_t *schema, const dyn_node *n)
         else
             check_string(w, schema, n);
     } else if (strcmp(type, "integer") == 0) {
-        if (!is_integral(n))
+        if (n->kind == DYN_NODE_FLOAT && isfinite(n->number) && n->number == floor(n->number) && !is_integral(n))
+            report(w, n, "%.40s is out of the 64-bit integer range", n->text);
+        else if (!is_integral(n))
             type_mismatch(w, n, "an integer");
         else
             check_number(w, schema, n);

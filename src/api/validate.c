@@ -477,6 +477,59 @@ static void check_volume_collisions(rules *r, const dyn_service *s, const char *
     }
 }
 
+/* What the pod must still be after dynamo-c adds to it: unique container and volume names,
+ * volume names that are DNS-1123 labels, one mount per path, mounts of volumes that exist. */
+static void check_pod_shape(rules *r, const dyn_service *s, const char *base)
+{
+    char path[512];
+    const dyn_node *eps = dyn_node_get(s->node, "extraPodSpec");
+    const dyn_node *containers = dyn_node_get(eps, "containers");
+    for (size_t i = 0; containers && containers->kind == DYN_NODE_SEQ && i < containers->len; i++) {
+        const char *name = dyn_node_get_str(containers->items[i], "name");
+        if (name && strcmp(name, "main") == 0) {
+            snprintf(path, sizeof path, "%s.extraPodSpec.containers[%zu].name", base, i);
+            ERR(r, at_field(containers->items[i], "name"), path,
+                "\"main\" is the main container's name; give the sidecar another (the main container is "
+                "extraPodSpec.mainContainer)");
+        }
+    }
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const dyn_volume_mount *m = &s->mounts[i];
+        const char *why;
+        snprintf(path, sizeof path, "%s.volumeMounts[%zu]", base, i);
+        if (m->name && !dyn_dns1123_label(m->name, &why))
+            ERR(r, at_field(m->node, "name"), path,
+                "claim \"%.80s\" also names the pod's volume, which must be a DNS-1123 label: %s", m->name, why);
+        if (!s->shm_disabled && m->name && strcmp(m->name, "shared-memory") == 0)
+            ERR(r, at_field(m->node, "name"), path, "\"shared-memory\" is the shared memory volume's name; rename the "
+                                                    "claim or set sharedMemory.disabled");
+        if (!s->shm_disabled && m->mount_point && strcmp(m->mount_point, "/dev/shm") == 0)
+            ERR(r, at_field(m->node, "mountPoint"), path,
+                "/dev/shm is where shared memory is mounted; set sharedMemory.disabled to mount a claim there");
+    }
+    /* the main container may mount only volumes the pod has */
+    const dyn_node *mc = dyn_node_get(eps, "mainContainer");
+    const dyn_node *mounts = dyn_node_get(mc, "volumeMounts");
+    const dyn_node *volumes = dyn_node_get(eps, "volumes");
+    for (size_t i = 0; mounts && mounts->kind == DYN_NODE_SEQ && i < mounts->len; i++) {
+        const char *name = dyn_node_get_str(mounts->items[i], "name");
+        if (!name)
+            continue;
+        bool found = !s->shm_disabled && strcmp(name, "shared-memory") == 0;
+        for (size_t k = 0; k < s->n_mounts && !found; k++)
+            found = s->mounts[k].name && strcmp(s->mounts[k].name, name) == 0;
+        for (size_t k = 0; volumes && volumes->kind == DYN_NODE_SEQ && k < volumes->len && !found; k++) {
+            const char *v = dyn_node_get_str(volumes->items[k], "name");
+            found = v && strcmp(v, name) == 0;
+        }
+        if (!found) {
+            snprintf(path, sizeof path, "%s.extraPodSpec.mainContainer.volumeMounts[%zu].name", base, i);
+            ERR(r, at_field(mounts->items[i], "name"), path,
+                "no volume \"%.80s\" in the pod: declare it in extraPodSpec.volumes or volumeMounts", name);
+        }
+    }
+}
+
 /* A mainContainer `ports` list replaces the default ports; the Service and the probes refer to
  * the default port by name, so that name must stay. */
 static void check_ports(rules *r, const dyn_service *s, const char *base)
@@ -502,6 +555,26 @@ static void check_ports(rules *r, const dyn_service *s, const char *base)
         needed, strcmp(needed, "http") == 0 ? 8000 : 9090);
 }
 
+/* Env names: Kubernetes accepts any printable name without '=' (older releases: C identifiers). */
+static void check_env_names(rules *r, const dyn_node *owner, const char *base)
+{
+    const dyn_node *envs = dyn_node_get(owner, "envs");
+    for (size_t i = 0; envs && envs->kind == DYN_NODE_SEQ && i < envs->len; i++) {
+        const dyn_node *name = dyn_node_get(envs->items[i], "name");
+        if (!name || name->kind != DYN_NODE_STRING)
+            continue;
+        bool printable = name->len > 0;
+        for (size_t k = 0; k < name->len && printable; k++)
+            printable = (unsigned char)name->text[k] > 0x20 && (unsigned char)name->text[k] < 0x7f && name->text[k] != '=';
+        if (!printable) {
+            char path[512];
+            snprintf(path, sizeof path, "%s.envs[%zu].name", base, i);
+            ERR(r, name, path, "\"%.60s\" is not a valid environment variable name (printable ASCII, no spaces and no '=')",
+                name->text);
+        }
+    }
+}
+
 static void check_service(rules *r, const dyn_service *s)
 {
     char base[300];
@@ -515,6 +588,8 @@ static void check_service(rules *r, const dyn_service *s)
     check_name_collisions(r, s, (size_t)(s - r->g->services), base);
     check_volume_collisions(r, s, base);
     check_ports(r, s, base);
+    check_env_names(r, s->node, base);
+    check_pod_shape(r, s, base);
     check_ingress(r, s, base);
     check_mounts(r, s, base);
     check_shared_memory(r, s, base);
@@ -591,6 +666,7 @@ void dyn_graph_validate(const dyn_graph *g, const dyn_load_opts *opts, dyn_diags
         if (g->n_services == 0)
             ERR(&r, services ? services : spec, "spec.services", "must have at least one service");
         check_pvcs(&r);
+        check_env_names(&r, spec, "spec");
         static const char *const unacted[] = {"restart", "topologyConstraint", NULL};
         for (const char *const *f = unacted; *f; f++)
             if (dyn_node_get(spec, *f)) {

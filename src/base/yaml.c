@@ -406,13 +406,18 @@ static void on_scalar(builder *b, struct fy_event *ev)
     if (!text)
         text = "";
     dyn_node *n = new_node(b, DYN_NODE_STRING, ev);
-    n->text = dyn_arena_strndup(&b->s->arena, text, len);
-    n->len = len;
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
-    bool plain = style == FYSS_PLAIN;
     /* libfyaml marks a quoted scalar at its first character; point at the opening quote */
     if ((style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED) && n->col > 1)
         n->col--;
+    if (memchr(text, '\0', len)) {
+        /* "\0" escapes: every name and value here ends up as a C string, which would cut it */
+        fail_at(b, n->line, n->col, "a NUL character (\\0) is not allowed in a value or key");
+        len = strlen(text);
+    }
+    n->text = dyn_arena_strndup(&b->s->arena, text, len);
+    n->len = len;
+    bool plain = style == FYSS_PLAIN;
     const char *tag = NULL;
     size_t tag_len = 0;
     if (ev->scalar.tag)

@@ -80,17 +80,18 @@ int cmd_logs(int argc, char **argv)
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(st, "processes"), i, p) {
-            if (!matches(p, service))
-                continue;
+            const char *name = json_string_value(json_object_get(p, "name"));
+            const char *log = json_string_value(json_object_get(p, "log"));
+            if (!name || !log || !matches(p, service))
+                continue; /* a status file someone edited: skip what is not there */
             sources = realloc(sources, (n + 1) * sizeof *sources);
             char label[256];
             /* with several graphs, say whose process a line comes from */
             if (targets[0] && targets[1])
-                snprintf(label, sizeof label, "%s/%s", json_string_value(json_object_get(st, "graph")),
-                         json_string_value(json_object_get(p, "name")));
+                snprintf(label, sizeof label, "%s/%s", json_string_value(json_object_get(st, "graph")) ? json_string_value(json_object_get(st, "graph")) : "?", name);
             else
-                snprintf(label, sizeof label, "%s", json_string_value(json_object_get(p, "name")));
-            sources[n++] = (source){strdup(label), strdup(json_string_value(json_object_get(p, "log"))), NULL};
+                snprintf(label, sizeof label, "%s", name);
+            sources[n++] = (source){strdup(label), strdup(log), NULL};
         }
         json_decref(st);
     }

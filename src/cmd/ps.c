@@ -16,6 +16,12 @@ static void usage(FILE *out)
                  "replica, pid, port and state. --json prints a list of objects.\n");
 }
 
+static const char *text(const json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "?";
+}
+
 int cmd_ps(int argc, char **argv)
 {
     static const struct option long_opts[] = {
@@ -70,10 +76,9 @@ int cmd_ps(int argc, char **argv)
             char replica[16] = "-";
             if (json_is_integer(json_object_get(p, "replica")))
                 snprintf(replica, sizeof replica, "%lld", (long long)json_integer_value(json_object_get(p, "replica")));
-            printf("%-12s %-14s %-8s %-16s %-8lld %-6lld %-9s %lld\n", json_string_value(json_object_get(p, "graph")),
-                   json_string_value(json_object_get(p, "service")), replica,
-                   json_string_value(json_object_get(p, "name")), (long long)json_integer_value(json_object_get(p, "pid")),
-                   (long long)json_integer_value(json_object_get(p, "port")), json_string_value(json_object_get(p, "state")),
+            printf("%-12s %-14s %-8s %-16s %-8lld %-6lld %-9s %lld\n", text(p, "graph"), text(p, "service"), replica,
+                   text(p, "name"), (long long)json_integer_value(json_object_get(p, "pid")),
+                   (long long)json_integer_value(json_object_get(p, "port")), text(p, "state"),
                    (long long)json_integer_value(json_object_get(p, "restarts")));
         }
         if (json_array_size(all) == 0)

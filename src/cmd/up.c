@@ -82,7 +82,11 @@ static int wait_detached(dyn_local *l, pid_t supervisor)
             printf("graph %s is up in the background (supervisor pid %d)\n", l->graph_name, (int)supervisor);
             if (l->frontend_url)
                 printf("frontend: %s\n", l->frontend_url);
-            printf("dyn ps %s | dyn logs --graph %s | dyn down %s\n", l->graph_name, l->graph_name, l->graph_name);
+            if (l->opts.state_dir)
+                printf("dyn ps --state-dir %s | dyn logs --state-dir %s | dyn down --state-dir %s\n", l->state_dir,
+                       l->state_dir, l->state_dir);
+            else
+                printf("dyn ps %s | dyn logs --graph %s | dyn down %s\n", l->graph_name, l->graph_name, l->graph_name);
             return 0;
         }
         if (dyn_local_now() > deadline) {

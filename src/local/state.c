@@ -56,10 +56,15 @@ dyn_status dyn_local_state_open(dyn_local *l, dyn_error *err)
         json_decref(st);
         close(l->lock_fd);
         l->lock_fd = -1;
+        char how[4200];
+        if (l->opts.state_dir)
+            snprintf(how, sizeof how, "dyn down --state-dir %s", l->state_dir);
+        else
+            snprintf(how, sizeof how, "dyn down %s", l->graph_name);
         return dyn_error_set(err, DYN_ERR_CONFLICT,
-                             "graph \"%s\" is already up (supervisor pid %ld, state %s); stop it with "
-                             "'dyn down %s' or use another --state-dir",
-                             l->graph_name, pid, l->state_dir, l->graph_name);
+                             "graph \"%s\" is already up (state %s%s%.0ld); stop it with '%s' or use another "
+                             "--state-dir",
+                             l->graph_name, l->state_dir, pid > 0 ? ", supervisor pid " : "", pid > 0 ? pid : 0L, how);
     }
     return DYN_OK;
 }

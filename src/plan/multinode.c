@@ -249,17 +249,19 @@ static void trtllm(const dyn_plan_component *c, json_t *pod, json_t *ctr, bool l
                                       "failureThreshold", 10));
     } else {
         /* every node's host name: the leader's, and the leader's with -k before the first dot */
-        char hosts[2048] = "HOSTS=$LWS_LEADER_ADDRESS";
-        for (int k = 1; k < c->node_count && strlen(hosts) < sizeof hosts - 128; k++) {
+        sbuf hosts = {0};
+        sb_add(&hosts, "HOSTS=$LWS_LEADER_ADDRESS");
+        for (int k = 1; k < c->node_count; k++) {
             char part[128];
             snprintf(part, sizeof part, ",$(echo $LWS_LEADER_ADDRESS | sed 's/\\./-%d./')", k);
-            strcat(hosts, part);
+            sb_add(&hosts, part);
         }
         char np[64];
         long total = (long)c->node_count * (gpus_per_node(ctr) > 0 ? gpus_per_node(ctr) : 1);
         snprintf(np, sizeof np, "%ld", total);
         sb_add(&b, " && ");
-        sb_add(&b, hosts);
+        sb_add(&b, hosts.s);
+        free(hosts.s);
         sb_add(&b, " && exec mpirun --allow-run-as-root --oversubscribe -n ");
         sb_add(&b, np);
         sb_add(&b, " -H \"$HOSTS\" --mca pml ob1 --mca plm_rsh_args '-p 2222 -o StrictHostKeyChecking=no'");
@@ -270,8 +272,8 @@ static void trtllm(const dyn_plan_component *c, json_t *pod, json_t *ctr, bool l
         json_array_foreach(env, i, v) {
             const char *name = json_string_value(json_object_get(v, "name"));
             if (name) {
-                sb_add(&b, " -x ");
-                sb_add(&b, name);
+                sb_add(&b, " -x");
+                sb_quote(&b, name); /* names are data: quoted for the shell */
             }
         }
         for (const char *const *f = fixed; *f; f++)

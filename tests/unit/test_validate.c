@@ -470,6 +470,58 @@ static void own_ports_keep_the_named_default(void **state)
     loaded_free(&l);
 }
 
+static void env_names(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  envs: [{name: \"A=B\", value: x}]\n  services:\n    w:\n      componentType: worker\n"
+                               "      envs: [{name: \"\", value: x}]\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:6:17: error: spec.envs[0].name: \"A=B\" is not a valid environment variable name (printable "
+                    "ASCII, no spaces and no '=')");
+    assert_diag(&l, "g.yaml:10:21: error: spec.services[w].envs[0].name: \"\" is not a valid environment variable name "
+                    "(printable ASCII, no spaces and no '=')");
+    loaded_free(&l);
+}
+
+static void pod_shape(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  pvcs: [{name: my.weights}, {name: shared-memory}]\n  services:\n    w:\n"
+                               "      componentType: worker\n      volumeMounts:\n"
+                               "        - {name: my.weights, mountPoint: /w}\n"
+                               "        - {name: shared-memory, mountPoint: /s}\n"
+                               "        - {name: other, mountPoint: /dev/shm}\n      extraPodSpec:\n"
+                               "        containers: [{name: main, image: busybox}]\n        mainContainer:\n"
+                               "          volumeMounts: [{name: ghost, mountPath: /g}]\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:11:18: error: spec.services[w].volumeMounts[0]: claim \"my.weights\" also names the pod's "
+                    "volume, which must be a DNS-1123 label: must consist of lower case alphanumeric characters or '-', "
+                    "and must start and end with an alphanumeric character");
+    assert_diag(&l, "g.yaml:12:18: error: spec.services[w].volumeMounts[1]: \"shared-memory\" is the shared memory "
+                    "volume's name; rename the claim or set sharedMemory.disabled");
+    assert_diag(&l, "g.yaml:13:37: error: spec.services[w].volumeMounts[2]: /dev/shm is where shared memory is mounted; "
+                    "set sharedMemory.disabled to mount a claim there");
+    assert_diag(&l, "g.yaml:15:29: error: spec.services[w].extraPodSpec.containers[0].name: \"main\" is the main "
+                    "container's name; give the sidecar another (the main container is extraPodSpec.mainContainer)");
+    assert_diag(&l, "g.yaml:17:33: error: spec.services[w].extraPodSpec.mainContainer.volumeMounts[0].name: no volume "
+                    "\"ghost\" in the pod: declare it in extraPodSpec.volumes or volumeMounts");
+    loaded_free(&l);
+}
+
+static void null_list_items_and_huge_integers(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  services:\n    w:\n      componentType: worker\n"
+                               "      extraPodSpec: {mainContainer: {args: [--a, null]}}\n"
+                               "      replicas: 99999999999999999999999\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:9:50: error: spec.services[w].extraPodSpec.mainContainer.args[1]: a list item must not be "
+                    "null");
+    assert_diag(&l, "g.yaml:10:17: error: spec.services[w].replicas: 99999999999999999999999 is out of the 64-bit "
+                    "integer range");
+    loaded_free(&l);
+}
+
 static void dcd_is_validated_too(void **state)
 {
     loaded l;
@@ -520,6 +572,9 @@ int main(void)
         cmocka_unit_test(keys_differing_in_case_collide),
         cmocka_unit_test(user_volumes_must_not_clash),
         cmocka_unit_test(own_ports_keep_the_named_default),
+        cmocka_unit_test(env_names),
+        cmocka_unit_test(pod_shape),
+        cmocka_unit_test(null_list_items_and_huge_integers),
         cmocka_unit_test(dcd_is_validated_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,6 +181,12 @@ static void not_yaml(void **state)
     done(&p);
 }
 
+static void nul_escapes_are_rejected(void **state)
+{
+    /* found by a review: "g\0BAD" was checked as "g" and rendered as two objects named alike */
+    expect_error("a: \"x\\0y\"\n", 1, 4, "a NUL character (\\0) is not allowed in a value or key");
+}
+
 static void invalid_utf8(void **state)
 {
     expect_error("a: ok\nb: \xc3\x28\n", 2, 4, "input is not valid UTF-8 (byte 0xc3)");
@@ -226,6 +232,7 @@ int main(void)
         cmocka_unit_test(recursive_alias),
         cmocka_unit_test(alias_bomb_is_capped),
         cmocka_unit_test(not_yaml),
+        cmocka_unit_test(nul_escapes_are_rejected),
         cmocka_unit_test(invalid_utf8),
         cmocka_unit_test(complex_keys_rejected),
         cmocka_unit_test(deep_nesting_is_an_error_not_a_crash),
