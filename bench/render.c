@@ -65,7 +65,7 @@ static size_t render_once(const input *in, const dyn_config *cfg, FILE *sink)
     dyn_load_opts opts = {.config = cfg};
     size_t objects = 0;
     if (dyn_bundle_load(&b, in->name, in->text, in->len, &opts, &d)) {
-        json_t *list = dyn_render_bundles(&b, 1, &opts);
+        json_t *list = dyn_render_bundles(&b, 1, &opts, NULL);
         dyn_render_write_yaml(sink, list);
         objects = json_array_size(list);
         json_decref(list);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "render/render.h"
 
 void dyn_input_add_file(dyn_input_opts *in, const char *path)
 {
@@ -74,6 +75,11 @@ int dyn_input_load(dyn_input_opts *in)
         }
         dyn_bundle_load(&in->bundles[in->n_bundles++], in->files[i], text, len, &opts, &in->diags);
         free(text);
+    }
+    if (in->diags.errors == 0) {
+        /* names must be unique across every document given, as on the API server */
+        json_t *objects = dyn_render_bundles(in->bundles, in->n_bundles, &opts, &in->diags);
+        json_decref(objects);
     }
     dyn_diags_sort(&in->diags);
     return in->diags.errors ? EXIT_INVALID : EXIT_OK;

@@ -46,7 +46,7 @@ int cmd_render(int argc, char **argv)
     dyn_diags_print(&in.diags, stderr);
     if (rc == EXIT_OK) {
         dyn_load_opts opts = {.config = &in.config, .namespace_ = in.namespace_};
-        json_t *objects = dyn_render_bundles(in.bundles, in.n_bundles, &opts);
+        json_t *objects = dyn_render_bundles(in.bundles, in.n_bundles, &opts, NULL);
         if (json)
             dyn_render_write_json(stdout, objects);
         else

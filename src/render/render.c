@@ -25,9 +25,47 @@ json_t *dyn_render_plan(const dyn_plan *plan)
     return out;
 }
 
-json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_opts *opts)
+/* Where an object came from, for duplicate reports. */
+typedef struct origin {
+    const char *file;
+    const dyn_node *node;
+} origin;
+
+static const char *meta_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), key));
+}
+
+/* Two documents that render the same object would overwrite each other at apply time. */
+static void check_unique(const json_t *out, const origin *origins, const dyn_load_opts *opts, dyn_diags *diags)
+{
+    const char *dflt = opts && opts->namespace_ ? opts->namespace_ : "default";
+    size_t n = json_array_size(out);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(out, i);
+        const char *ka = json_string_value(json_object_get(a, "kind")), *na = meta_str(a, "name");
+        const char *sa = meta_str(a, "namespace") ? meta_str(a, "namespace") : dflt;
+        for (size_t j = 0; j < i && ka && na; j++) {
+            const json_t *b = json_array_get(out, j);
+            const char *kb = json_string_value(json_object_get(b, "kind")), *nb = meta_str(b, "name");
+            const char *sb = meta_str(b, "namespace") ? meta_str(b, "namespace") : dflt;
+            if (kb && nb && strcmp(ka, kb) == 0 && strcmp(na, nb) == 0 && strcmp(sa, sb) == 0) {
+                dyn_diags_add(diags, DYN_SEV_ERROR, origins[i].file, origins[i].node, "",
+                              "%s %s/%s is also produced by %s:%d; object names must be unique per kind and "
+                              "namespace",
+                              ka, sa, na,
+                              origins[j].file, origins[j].node ? origins[j].node->line : 0);
+                break;
+            }
+        }
+    }
+}
+
+json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_opts *opts, dyn_diags *diags)
 {
     json_t *out = json_array();
+    origin *origins = NULL;
+    size_t n_origins = 0;
     for (size_t b = 0; b < n; b++) {
         const dyn_bundle *bundle = &bundles[b];
         /* graphs and other objects interleave in document order before sorting */
@@ -35,6 +73,7 @@ json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_o
         while (gi < bundle->n_graphs || oi < bundle->n_objects) {
             bool take_graph = oi >= bundle->n_objects ||
                               (gi < bundle->n_graphs && bundle->graphs[gi].node->line < bundle->objects[oi].node->line);
+            const dyn_node *src = take_graph ? bundle->graphs[gi].node : bundle->objects[oi].node;
             if (take_graph) {
                 dyn_plan plan;
                 if (dyn_plan_build(&plan, &bundle->graphs[gi], opts) == 0) {
@@ -46,8 +85,18 @@ json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_o
                 gi++;
             } else
                 json_array_append(out, bundle->objects[oi++].json);
+            if (diags) {
+                origins = realloc(origins, json_array_size(out) * sizeof *origins + sizeof *origins);
+                if (!origins)
+                    abort();
+                while (n_origins < json_array_size(out))
+                    origins[n_origins++] = (origin){bundle->stream.file, src};
+            }
         }
     }
+    if (diags)
+        check_unique(out, origins, opts, diags);
+    free(origins);
     dyn_render_sort(out);
     return out;
 }

@@ -33,8 +33,10 @@ void dyn_render_model_services(json_t *out, const dyn_plan *plan);
 
 /* All objects of one plan, unsorted (new list). */
 json_t *dyn_render_plan(const dyn_plan *plan);
-/* All objects of every graph and pass-through object of the bundles, in apply order (new list). */
-json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_opts *opts);
+/* All objects of every graph and pass-through object of the bundles, in apply order (new list).
+ * When diags is not NULL, two documents that produce the same object (kind, namespace, name) are
+ * reported there, at the later document. */
+json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_opts *opts, dyn_diags *diags);
 /* Stable sort into apply order. */
 void dyn_render_sort(json_t *objects);
 

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dyn_bundle b;
     dyn_load_opts opts = {.config = &cfg};
     if (dyn_bundle_load(&b, "fuzz.yaml", (const char *)data, size, &opts, &d)) {
-        json_t *objects = dyn_render_bundles(&b, 1, &opts);
+        json_t *objects = dyn_render_bundles(&b, 1, &opts, &d);
         check_round_trip(objects);
         json_decref(objects);
     }

@@ -19,7 +19,7 @@ static void render_cfg(rendered *r, const char *yaml, const char *config)
     if (!r->l.ok)
         fail_msg("input does not validate:\n%s", r->l.text);
     dyn_load_opts opts = {.config = &r->l.config};
-    r->objects = dyn_render_bundles(&r->l.bundle, 1, &opts);
+    r->objects = dyn_render_bundles(&r->l.bundle, 1, &opts, NULL);
 }
 
 static void render(rendered *r, const char *yaml)
@@ -589,6 +589,36 @@ static void standalone_dcd_renders_its_workload(void **state)
     done(&r);
 }
 
+static void two_documents_producing_one_object(void **state)
+{
+    loaded l;
+    loaded_load(&l, "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: {name: g}\n"
+                    "spec: {services: {F: {componentType: frontend}}}\n---\n"
+                    "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: {name: g}\n"
+                    "spec: {services: {W: {componentType: worker}}}\n---\n"
+                    "apiVersion: v1\nkind: Service\nmetadata: {name: g-f}\nspec: {}\n");
+    assert_true(l.ok); /* each document alone is valid */
+    dyn_load_opts opts = {.config = &l.config};
+    dyn_diags d;
+    dyn_diags_init(&d);
+    json_t *objects = dyn_render_bundles(&l.bundle, 1, &opts, &d);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    dyn_diags_sort(&d);
+    dyn_diags_print(&d, f);
+    fclose(f);
+    /* the second graph repeats the RBAC objects; the Service repeats the frontend's */
+    assert_non_null(strstr(text, "g.yaml:6:1: error: ServiceAccount default/g-k8s-service-discovery is also produced by "
+                                 "g.yaml:1; object names must be unique per kind and namespace\n"));
+    assert_non_null(strstr(text, "g.yaml:11:1: error: Service default/g-f is also produced by g.yaml:1; object names "
+                                 "must be unique per kind and namespace\n"));
+    free(text);
+    json_decref(objects);
+    dyn_diags_free(&d);
+    loaded_free(&l);
+}
+
 static void output_is_deterministic(void **state)
 {
     char *texts[2];
@@ -637,6 +667,7 @@ int main(void)
         cmocka_unit_test(sidecars_reach_the_bus_and_see_claims_read_only),
         cmocka_unit_test(apply_order),
         cmocka_unit_test(standalone_dcd_renders_its_workload),
+        cmocka_unit_test(two_documents_producing_one_object),
         cmocka_unit_test(output_is_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
