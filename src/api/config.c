@@ -3,11 +3,13 @@
 #include "api/config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/schema.h"
+#include "base/names.h"
 #include "base/yaml.h"
 
 static const char config_schema_json[] =
@@ -80,6 +82,17 @@ bool dyn_config_parse(dyn_config *cfg, const char *file, const char *text, size_
             take(&cfg->ingress_class, ing, "ingressControllerClassName");
             take(&cfg->ingress_tls_secret, ing, "ingressControllerTLSSecret");
             take(&cfg->ingress_host_suffix, ing, "ingressHostSuffix");
+            /* values that end up in object names and hosts */
+            static const char *const names[] = {"ingressControllerClassName", "ingressHostSuffix"};
+            for (int i = 0; i < 2; i++) {
+                const char *v = dyn_node_get_str(ing, names[i]), *why;
+                if (v && v[0] && !dyn_dns1123_subdomain(v, &why)) {
+                    char path[96];
+                    snprintf(path, sizeof path, "ingress.%s", names[i]);
+                    dyn_diags_add(diags, DYN_SEV_ERROR, file, dyn_node_get(ing, names[i]), path,
+                                  "\"%.80s\" is not a valid DNS name: %s", v, why);
+                }
+            }
         }
         json_decref(schema);
     }

@@ -35,6 +35,11 @@ static void check_string_map(const dyn_node *meta, const char *key, const char *
             continue;
         }
         const char *why;
+        if (!dyn_label_key(k->text, &why)) {
+            dyn_diags_add(diags, DYN_SEV_ERROR, file, k, path, "\"%.100s\" is not a valid %s key: %s", k->text,
+                          values_are_labels ? "label" : "annotation", why);
+            continue;
+        }
         if (values_are_labels && v->kind == DYN_NODE_STRING && !dyn_label_value(v->text, &why))
             dyn_diags_add(diags, DYN_SEV_ERROR, file, v, path, "invalid label value \"%.80s\": %s", v->text, why);
     }

@@ -267,6 +267,22 @@ static void check_service_names(rules *r, const dyn_service *s, const char *base
     }
 }
 
+/* A labels or annotations map: keys are qualified names; label values are label values. */
+static void check_kv_map(rules *r, const dyn_node *owner, const char *key, const char *base, bool labels)
+{
+    const dyn_node *m = dyn_node_get(owner, key);
+    for (size_t i = 0; m && m->kind == DYN_NODE_MAP && i < m->len; i++) {
+        const dyn_node *k = m->pairs[i].key, *v = m->pairs[i].value;
+        const char *why;
+        char path[600];
+        snprintf(path, sizeof path, "%s.%s[%.100s]", base, key, k->text);
+        if (!dyn_label_key(k->text, &why))
+            ERR(r, k, path, "\"%.100s\" is not a valid %s key: %s", k->text, labels ? "label" : "annotation", why);
+        else if (labels && v->kind == DYN_NODE_STRING && !dyn_label_value(v->text, &why))
+            ERR(r, v, path, "invalid label value \"%.80s\": %s", v->text, why);
+    }
+}
+
 static void check_ingress(rules *r, const dyn_service *s, const char *base)
 {
     const dyn_ingress *in = &s->ingress;
@@ -296,12 +312,15 @@ static void check_ingress(rules *r, const dyn_service *s, const char *base)
         snprintf(path, sizeof path, "%s.ingress.tls.secretName", base);
         ERR(r, at_field(in->node, "tls"), path, "required when tls is given");
     }
-    for (size_t i = 0; i < in->labels.len; i++) {
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s.ingress", base);
+    check_kv_map(r, in->node, "labels", sub, true);
+    if (in->class_name && in->class_name[0]) {
         const char *why;
-        if (!dyn_label_value(in->labels.items[i].value, &why)) {
-            snprintf(path, sizeof path, "%s.ingress.labels[%.100s]", base, in->labels.items[i].key);
-            ERR(r, in->node, path, "invalid label value \"%.80s\": %s", in->labels.items[i].value, why);
-        }
+        snprintf(path, sizeof path, "%s.ingress.ingressControllerClassName", base);
+        if (!dyn_dns1123_subdomain(in->class_name, &why))
+            ERR(r, at_field(in->node, "ingressControllerClassName"), path, "\"%.80s\" is not a valid IngressClass name: %s",
+                in->class_name, why);
     }
 }
 
@@ -590,6 +609,14 @@ static void check_service(rules *r, const dyn_service *s)
     check_ports(r, s, base);
     check_env_names(r, s->node, base);
     check_pod_shape(r, s, base);
+    check_kv_map(r, s->node, "labels", base, true);
+    check_kv_map(r, s->node, "annotations", base, false);
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s.extraPodMetadata", base);
+    check_kv_map(r, dyn_node_get(s->node, "extraPodMetadata"), "labels", sub, true);
+    check_kv_map(r, dyn_node_get(s->node, "extraPodMetadata"), "annotations", sub, false);
+    snprintf(sub, sizeof sub, "%s.ingress", base);
+    check_kv_map(r, dyn_node_get(s->node, "ingress"), "annotations", sub, false);
     check_ingress(r, s, base);
     check_mounts(r, s, base);
     check_shared_memory(r, s, base);
@@ -667,6 +694,8 @@ void dyn_graph_validate(const dyn_graph *g, const dyn_load_opts *opts, dyn_diags
             ERR(&r, services ? services : spec, "spec.services", "must have at least one service");
         check_pvcs(&r);
         check_env_names(&r, spec, "spec");
+        check_kv_map(&r, spec, "labels", "spec", true);
+        check_kv_map(&r, spec, "annotations", "spec", false);
         static const char *const unacted[] = {"restart", "topologyConstraint", NULL};
         for (const char *const *f = unacted; *f; f++)
             if (dyn_node_get(spec, *f)) {

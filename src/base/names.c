@@ -83,6 +83,32 @@ bool dyn_label_value(const char *s, const char **why)
     return true;
 }
 
+bool dyn_label_key(const char *s, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    const char *slash = strchr(s, '/');
+    const char *name = slash ? slash + 1 : s;
+    if (slash) {
+        char prefix[256];
+        size_t n = (size_t)(slash - s);
+        if (n == 0 || n >= sizeof prefix) {
+            *why = "the prefix before '/' must be a DNS subdomain of 1 to 253 characters";
+            return false;
+        }
+        memcpy(prefix, s, n);
+        prefix[n] = '\0';
+        if (!dyn_dns1123_subdomain(prefix, why))
+            return false;
+    }
+    if (!*name) {
+        *why = "the name part must not be empty";
+        return false;
+    }
+    return dyn_label_value(name, why);
+}
+
 char *dyn_lowercase(const char *s, char *out, size_t outsz)
 {
     size_t i = 0;

@@ -14,6 +14,10 @@ bool dyn_dns1123_subdomain(const char *s, const char **why);
 /* Empty, or ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], at most 63 characters. */
 bool dyn_label_value(const char *s, const char **why);
 
+/* A label or annotation key: an optional DNS subdomain prefix and '/', then a name of 1..63
+ * alphanumerics, '-', '_' or '.', starting and ending alphanumeric. */
+bool dyn_label_key(const char *s, const char **why);
+
 /* Lower-cases s into out (size outsz, NUL-terminated); returns out. */
 char *dyn_lowercase(const char *s, char *out, size_t outsz);
 

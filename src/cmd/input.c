@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/names.h"
 #include "cmd/commands.h"
 #include "render/render.h"
 
@@ -56,6 +57,11 @@ int dyn_input_parse(dyn_input_opts *in, int argc, char **argv, const char *cmd, 
 
 int dyn_input_load(dyn_input_opts *in)
 {
+    const char *why;
+    if (in->namespace_ && !dyn_dns1123_label(in->namespace_, &why)) {
+        fprintf(stderr, "dyn: --namespace \"%s\" is not a valid namespace: %s\n", in->namespace_, why);
+        return EXIT_USAGE;
+    }
     dyn_diags_init(&in->diags);
     dyn_config_defaults(&in->config);
     if (in->config_path && !dyn_config_load(&in->config, in->config_path, &in->diags) && in->diags.errors == 0) {

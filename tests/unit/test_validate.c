@@ -522,6 +522,38 @@ static void null_list_items_and_huge_integers(void **state)
     loaded_free(&l);
 }
 
+static void label_and_annotation_keys(void **state)
+{
+    loaded l;
+    loaded_load(&l, "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata:\n  name: g\n"
+                    "  annotations: {\"bad key!\": v}\nspec:\n  services:\n    w:\n      componentType: worker\n"
+                    "      labels: {\"x/\": a, ok: \"bad value!\"}\n      extraPodMetadata: {labels: {\"nvidia.com/\": v}}\n"
+                    "      ingress: {enabled: true, host: h, ingressControllerClassName: \"Bad Class\"}\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:5:17: error: metadata.annotations[bad key!]: \"bad key!\" is not a valid annotation key: must "
+                    "be alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character");
+    assert_diag(&l, "g.yaml:10:16: error: spec.services[w].labels[x/]: \"x/\" is not a valid label key: the name part "
+                    "must not be empty");
+    assert_diag(&l, "g.yaml:10:29: error: spec.services[w].labels[ok]: invalid label value \"bad value!\": must be "
+                    "alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character");
+    assert_diag(&l, "g.yaml:11:35: error: spec.services[w].extraPodMetadata.labels[nvidia.com/]: \"nvidia.com/\" is not "
+                    "a valid label key: the name part must not be empty");
+    assert_diag(&l, "g.yaml:12:69: error: spec.services[w].ingress.ingressControllerClassName: \"Bad Class\" is not a "
+                    "valid IngressClass name: must consist of lower case alphanumeric characters or '-', and must start "
+                    "and end with an alphanumeric character");
+    loaded_free(&l);
+}
+
+static void operator_settings_that_become_names(void **state)
+{
+    loaded l;
+    loaded_load_cfg(&l, GRAPH_HEAD "  services:\n" FRONTEND, "ingress:\n  ingressHostSuffix: \"bad suffix\"\n", NULL);
+    assert_diag(&l, "cfg.yaml:2:22: error: ingress.ingressHostSuffix: \"bad suffix\" is not a valid DNS name: must "
+                    "consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric "
+                    "character");
+    loaded_free(&l);
+}
+
 static void dcd_is_validated_too(void **state)
 {
     loaded l;
@@ -575,6 +607,8 @@ int main(void)
         cmocka_unit_test(env_names),
         cmocka_unit_test(pod_shape),
         cmocka_unit_test(null_list_items_and_huge_integers),
+        cmocka_unit_test(label_and_annotation_keys),
+        cmocka_unit_test(operator_settings_that_become_names),
         cmocka_unit_test(dcd_is_validated_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
