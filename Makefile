@@ -31,7 +31,8 @@ run: bootstrap build
 
 test: bootstrap build asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L unit -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ctest --output-on-failure -L unit -j $(JOBS)
 	@scripts/fuzz-all $(ASAN_BUILD) $(FUZZ_SECONDS)
 
 unit: build
