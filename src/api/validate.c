@@ -176,7 +176,8 @@ static void check_pvcs(rules *r)
                     p->access_mode);
             }
         }
-        for (size_t j = 0; j < i && p->name; j++)
+        /* pairwise only within the schema's limit of 100 (beyond it, that is the error) */
+        for (size_t j = 0; j < i && p->name && r->g->n_pvcs <= 100; j++)
             if (r->g->pvcs[j].name && strcmp(r->g->pvcs[j].name, p->name) == 0) {
                 snprintf(path, sizeof path, "spec.pvcs[%zu].name", i);
                 ERR(r, at_field(n, "name"), path, "duplicate PVC \"%.80s\" (also spec.pvcs[%zu])", p->name, j);
@@ -330,6 +331,7 @@ static void check_mounts(rules *r, const dyn_service *s, const char *base)
     const char *fw = dyn_service_framework(r->g, s, &conflict);
     bool vllm_worker = dyn_service_is_worker(s) && fw && strcmp(fw, "vllm") == 0;
     char path[512];
+    json_t *seen = json_object();
     for (size_t i = 0; i < s->n_mounts; i++) {
         const dyn_volume_mount *m = &s->mounts[i];
         snprintf(path, sizeof path, "%s.volumeMounts[%zu].mountPoint", base, i);
@@ -348,15 +350,15 @@ static void check_mounts(rules *r, const dyn_service *s, const char *base)
                  "claim \"%.80s\" is not declared in spec.pvcs; pods stay Pending unless it exists in the cluster",
                  m->name);
         }
-        for (size_t j = 0; j < i; j++) {
-            const dyn_volume_mount *o = &s->mounts[j];
-            if (m->name && o->name && strcmp(m->name, o->name) == 0) {
-                snprintf(path, sizeof path, "%s.volumeMounts[%zu].name", base, i);
-                ERR(r, at_field(m->node, "name"), path, "claim \"%.80s\" is mounted twice (also volumeMounts[%zu])",
-                    m->name, j);
-            }
-        }
+        json_t *first = m->name ? json_object_get(seen, m->name) : NULL; /* a set: long lists stay linear */
+        if (first) {
+            snprintf(path, sizeof path, "%s.volumeMounts[%zu].name", base, i);
+            ERR(r, at_field(m->node, "name"), path, "claim \"%.80s\" is mounted twice (also volumeMounts[%lld])",
+                m->name, (long long)json_integer_value(first));
+        } else if (m->name)
+            json_object_set_new(seen, m->name, json_integer((json_int_t)i));
     }
+    json_decref(seen);
 }
 
 static void check_shared_memory(rules *r, const dyn_service *s, const char *base)
@@ -464,7 +466,7 @@ static void check_name_collisions(rules *r, const dyn_service *s, size_t index, 
 {
     char mine[256], other[256];
     dyn_lowercase(s->key, mine, sizeof mine);
-    for (size_t j = 0; j < index; j++) {
+    for (size_t j = 0; j < index && r->g->n_services <= 25; j++) { /* beyond 25, the schema's error stands */
         const dyn_service *o = &r->g->services[j];
         if (strcmp(dyn_lowercase(o->key, other, sizeof other), mine) == 0)
             ERR(r, s->key_node, base, "names the same objects as spec.services[%.100s] (object names are lower case)",

@@ -78,32 +78,32 @@ static int diag_cmp(const void *pa, const void *pb)
     return 0;
 }
 
+typedef struct indexed {
+    dyn_diag diag;
+    size_t index;
+} indexed;
+
+static int indexed_cmp(const void *pa, const void *pb)
+{
+    const indexed *a = pa, *b = pb;
+    int c = diag_cmp(&a->diag, &b->diag);
+    return c ? c : (a->index < b->index ? -1 : a->index > b->index); /* stable */
+}
+
 void dyn_diags_sort(dyn_diags *d)
 {
-    /* qsort is not stable; break ties by insertion order using a decorated copy. */
     size_t n = d->len;
     if (n < 2)
         return;
-    size_t *order = malloc(n * sizeof *order);
-    dyn_diag *copy = malloc(n * sizeof *copy);
-    if (!order || !copy)
+    indexed *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
         abort();
     for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    /* insertion sort on indices: diagnostics lists are short */
-    for (size_t i = 1; i < n; i++) {
-        size_t cur = order[i], j = i;
-        while (j > 0 && diag_cmp(&d->items[order[j - 1]], &d->items[cur]) > 0) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = cur;
-    }
+        tmp[i] = (indexed){d->items[i], i};
+    qsort(tmp, n, sizeof *tmp, indexed_cmp);
     for (size_t i = 0; i < n; i++)
-        copy[i] = d->items[order[i]];
-    memcpy(d->items, copy, n * sizeof *copy);
-    free(copy);
-    free(order);
+        d->items[i] = tmp[i].diag;
+    free(tmp);
 }
 
 void dyn_diags_print(const dyn_diags *d, FILE *out)

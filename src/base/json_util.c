@@ -51,27 +51,29 @@ json_t *dyn_json_find_named(const json_t *list, const char *name)
 
 void dyn_env_merge(json_t *base, const json_t *over, bool under)
 {
+    /* name -> position in base, so that long env lists merge in linear time */
+    json_t *where = json_object();
     size_t i;
     json_t *v;
+    json_array_foreach(base, i, v) {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        if (name && !json_object_get(where, name))
+            json_object_set_new(where, name, json_integer((json_int_t)i));
+    }
     json_array_foreach(over, i, v) {
         const char *name = json_string_value(json_object_get(v, "name"));
         if (!name)
             continue;
-        size_t j;
-        json_t *b;
-        bool found = false;
-        json_array_foreach(base, j, b) {
-            const char *bn = json_string_value(json_object_get(b, "name"));
-            if (bn && strcmp(bn, name) == 0) {
-                if (!under)
-                    json_array_set_new(base, j, json_deep_copy(v));
-                found = true;
-                break;
-            }
-        }
-        if (!found)
+        json_t *at = json_object_get(where, name);
+        if (at) {
+            if (!under)
+                json_array_set_new(base, (size_t)json_integer_value(at), json_deep_copy(v));
+        } else {
+            json_object_set_new(where, name, json_integer((json_int_t)json_array_size(base)));
             json_array_append_new(base, json_deep_copy(v));
+        }
     }
+    json_decref(where);
 }
 
 static const char *name_of(const json_t *v)
@@ -80,29 +82,35 @@ static const char *name_of(const json_t *v)
     return n ? n : "";
 }
 
+typedef struct named {
+    json_t *value;
+    const char *name;
+    size_t index;
+} named;
+
+static int named_cmp(const void *pa, const void *pb)
+{
+    const named *a = pa, *b = pb;
+    int c = strcmp(a->name, b->name);
+    return c ? c : (a->index < b->index ? -1 : a->index > b->index); /* stable */
+}
+
 void dyn_json_sort_by_name(json_t *list)
 {
     size_t n = json_array_size(list);
     if (n < 2)
         return;
-    json_t **items = malloc(n * sizeof *items);
+    named *items = malloc(n * sizeof *items);
     if (!items)
         abort();
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_incref(json_array_get(list, i));
-    /* insertion sort: stable, and env lists are short */
-    for (size_t i = 1; i < n; i++) {
-        json_t *cur = items[i];
-        size_t j = i;
-        while (j > 0 && strcmp(name_of(items[j - 1]), name_of(cur)) > 0) {
-            items[j] = items[j - 1];
-            j--;
-        }
-        items[j] = cur;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_incref(json_array_get(list, i));
+        items[i] = (named){v, name_of(v), i};
     }
+    qsort(items, n, sizeof *items, named_cmp);
     json_array_clear(list);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, items[i]);
+        json_array_append_new(list, items[i].value);
     free(items);
 }
 

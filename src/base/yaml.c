@@ -292,16 +292,8 @@ static void attach(builder *b, dyn_node *n)
         if (!dyn_node_is_scalar(n)) {
             fail_at(b, n->line, n->col, "mapping keys must be scalars");
             n = NULL;
-        } else {
-            for (size_t i = 0; i < f->len; i += 2) {
-                const dyn_node *k = f->items[i];
-                if (k && k->len == n->len && memcmp(k->text, n->text, n->len) == 0) {
-                    fail_at(b, n->line, n->col, "duplicate key '%.80s' (first at line %d, column %d)", n->text,
-                            k->line, k->col);
-                    break;
-                }
-            }
         }
+        /* duplicates are found when the map closes (sorted, so huge maps stay fast) */
     }
     frame_push_item(f, n);
 }
@@ -319,9 +311,47 @@ static bool pairs_have_key(const dyn_node_pair *pairs, size_t n, const dyn_node 
     return false;
 }
 
+static int key_order(const void *pa, const void *pb)
+{
+    const dyn_node *a = *(const dyn_node *const *)pa, *b = *(const dyn_node *const *)pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->text, b->text, n);
+    if (c || a->len != b->len)
+        return c ? c : (a->len < b->len ? -1 : 1);
+    /* equal keys: source order, so the first one is reported as the original */
+    return a->line != b->line ? (a->line < b->line ? -1 : 1) : (a->col < b->col ? -1 : a->col > b->col);
+}
+
+/* Duplicate keys in O(n log n): sort the keys and compare neighbours. */
+static void check_duplicate_keys(builder *b, frame *f)
+{
+    size_t n = f->len / 2;
+    if (n < 2)
+        return;
+    const dyn_node **keys = malloc(n * sizeof *keys);
+    if (!keys)
+        abort();
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < f->len; i += 2)
+        if (f->items[i])
+            keys[k++] = f->items[i];
+    qsort(keys, k, sizeof *keys, key_order);
+    for (size_t i = 1; i < k; i++)
+        if (keys[i]->len == keys[i - 1]->len && memcmp(keys[i]->text, keys[i - 1]->text, keys[i]->len) == 0) {
+            size_t first = i - 1;
+            while (first > 0 && keys[first - 1]->len == keys[i]->len &&
+                   memcmp(keys[first - 1]->text, keys[i]->text, keys[i]->len) == 0)
+                first--;
+            fail_at(b, keys[i]->line, keys[i]->col, "duplicate key '%.80s' (first at line %d, column %d)",
+                    keys[i]->text, keys[first]->line, keys[first]->col);
+        }
+    free(keys);
+}
+
 /* Closes a map: copies its pairs into the arena, applying `<<` merges (explicit keys win). */
 static void finish_map(builder *b, frame *f)
 {
+    check_duplicate_keys(b, f);
     dyn_node *map = f->node;
     size_t extra = 0;
     for (size_t i = 0; i + 1 < f->len; i += 2)

@@ -40,25 +40,26 @@ static const char *meta_str(const json_t *obj, const char *key)
 static void check_unique(const json_t *out, const origin *origins, const dyn_load_opts *opts, dyn_diags *diags)
 {
     const char *dflt = opts && opts->namespace_ ? opts->namespace_ : "default";
-    size_t n = json_array_size(out);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *a = json_array_get(out, i);
-        const char *ka = json_string_value(json_object_get(a, "kind")), *na = meta_str(a, "name");
-        const char *sa = meta_str(a, "namespace") ? meta_str(a, "namespace") : dflt;
-        for (size_t j = 0; j < i && ka && na; j++) {
-            const json_t *b = json_array_get(out, j);
-            const char *kb = json_string_value(json_object_get(b, "kind")), *nb = meta_str(b, "name");
-            const char *sb = meta_str(b, "namespace") ? meta_str(b, "namespace") : dflt;
-            if (kb && nb && strcmp(ka, kb) == 0 && strcmp(na, nb) == 0 && strcmp(sa, sb) == 0) {
-                dyn_diags_add(diags, DYN_SEV_ERROR, origins[i].file, origins[i].node, "",
-                              "%s %s/%s is also produced by %s:%d; object names must be unique per kind and "
-                              "namespace",
-                              ka, sa, na,
-                              origins[j].file, origins[j].node ? origins[j].node->line : 0);
-                break;
-            }
-        }
+    json_t *seen = json_object(); /* "kind/namespace/name" -> first index: linear in the object count */
+    size_t i;
+    json_t *o;
+    json_array_foreach(out, i, o) {
+        const char *kind = json_string_value(json_object_get(o, "kind")), *name = meta_str(o, "name");
+        const char *ns = meta_str(o, "namespace") ? meta_str(o, "namespace") : dflt;
+        if (!kind || !name)
+            continue;
+        char key[1024];
+        snprintf(key, sizeof key, "%s/%s/%s", kind, ns, name);
+        json_t *first = json_object_get(seen, key);
+        if (first) {
+            size_t j = (size_t)json_integer_value(first);
+            dyn_diags_add(diags, DYN_SEV_ERROR, origins[i].file, origins[i].node, "",
+                          "%s %s/%s is also produced by %s:%d; object names must be unique per kind and namespace",
+                          kind, ns, name, origins[j].file, origins[j].node ? origins[j].node->line : 0);
+        } else
+            json_object_set_new(seen, key, json_integer((json_int_t)i));
     }
+    json_decref(seen);
 }
 
 json_t *dyn_render_bundles(const dyn_bundle *bundles, size_t n, const dyn_load_opts *opts, dyn_diags *diags)
