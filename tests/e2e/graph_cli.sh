@@ -86,6 +86,17 @@ printf 'ingress:\n  ingresClass: nginx\n' >"$tmp/cfg.yaml"
 expect_rc 1 "bad config" "$dyn" validate "$src/examples/hello.yaml" --config "$tmp/cfg.yaml"
 grep -q "^$tmp/cfg.yaml:2:3: error: ingress.ingresClass: unknown field" "$tmp/err" || fail "bad config message"
 
+# large inputs stay fast (a quadratic step would take minutes here, not seconds)
+node -e '
+  const lines = ["apiVersion: nvidia.com/v1alpha1", "kind: DynamoGraphDeployment", "metadata: {name: big}", "spec:",
+                 "  services:", "    w:", "      componentType: worker", "      envs:"];
+  for (let i = 0; i < 50000; i++) lines.push(`        - {name: E${i}, value: v}`);
+  console.log(lines.join("\n"));' >"$tmp/big.yaml"
+timeout 20 "$dyn" render -f "$tmp/big.yaml" >/dev/null || fail "50,000 env entries: render did not finish within 20 s"
+node -e 'const l = ["a:"]; for (let i = 0; i < 200000; i++) l.push(`  k${i}: 1`); l.push("  k7: 2"); console.log(l.join("\n"));' >"$tmp/wide.yaml"
+timeout 20 "$dyn" validate "$tmp/wide.yaml" >/dev/null 2>"$tmp/err"
+grep -q "duplicate key 'k7' (first at line 9, column 3)" "$tmp/err" || fail "200,000 keys: duplicate not found in time"
+
 # goldens: every example rendered with the test operator settings
 for ex in "$src"/examples/*.yaml; do
   name=$(basename "$ex" .yaml)
