@@ -298,7 +298,8 @@ static void check_ingress(rules *r, const dyn_service *s, const char *base)
         snprintf(host, sizeof host, "%s%s.%s", in->host_prefix ? in->host_prefix : "", in->host,
                  in->host_suffix ? in->host_suffix : "local");
         const char *why;
-        if (!dyn_dns1123_subdomain(host, &why))
+        /* a leading "*." is a wildcard host, which Ingresses and VirtualServices accept */
+        if (!dyn_dns1123_subdomain(strncmp(host, "*.", 2) == 0 ? host + 2 : host, &why))
             ERR(r, at_field(in->node, "host"), path, "the derived host \"%.200s\" is not a valid DNS name: %s", host,
                 why);
     }
@@ -692,6 +693,12 @@ void dyn_graph_validate(const dyn_graph *g, const dyn_load_opts *opts, dyn_diags
     check_graph_names(&r);
     if (!g->is_dcd) {
         const dyn_node *services = dyn_node_get(spec, "services");
+        for (size_t i = 0; services && services->kind == DYN_NODE_MAP && i < services->len; i++)
+            if (services->pairs[i].value->kind == DYN_NODE_NULL) {
+                char path[300];
+                snprintf(path, sizeof path, "spec.services[%.200s]", services->pairs[i].key->text);
+                ERR(&r, services->pairs[i].key, path, "has no spec (null); give it at least a componentType");
+            }
         if (g->n_services == 0)
             ERR(&r, services ? services : spec, "spec.services", "must have at least one service");
         check_pvcs(&r);

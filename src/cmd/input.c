@@ -68,6 +68,13 @@ int dyn_input_load(dyn_input_opts *in)
         fprintf(stderr, "dyn: cannot read config %s: %s\n", in->config_path, strerror(errno));
         return EXIT_USAGE;
     }
+    size_t stdin_count = 0;
+    for (size_t i = 0; i < in->n_files; i++)
+        stdin_count += strcmp(in->files[i], "-") == 0;
+    if (stdin_count > 1) {
+        fprintf(stderr, "dyn: '-' (stdin) is given %zu times; it can be read once\n", stdin_count);
+        return EXIT_USAGE;
+    }
     in->bundles = calloc(in->n_files, sizeof *in->bundles);
     if (!in->bundles)
         abort();

@@ -66,9 +66,18 @@ static void emit_line(dyn_local *l, dyn_local_proc *p, const char *line, size_t 
     if (l->opts.quiet)
         return;
     if (l->use_color)
-        fprintf(l->out, "\033[%dm%-14s|\033[0m %.*s\n", p->color, p->name, (int)len, line);
+        fprintf(l->out, "\033[%dm%-14s|\033[0m ", p->color, p->name);
     else
-        fprintf(l->out, "%-14s| %.*s\n", p->name, (int)len, line);
+        fprintf(l->out, "%-14s| ", p->name);
+    /* a component's escape sequences or binary must not drive the terminal: show them as \xNN */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            fprintf(l->out, "\\x%02x", c);
+        else
+            fputc(c, l->out);
+    }
+    fputc('\n', l->out);
     fflush(l->out);
 }
 

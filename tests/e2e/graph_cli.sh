@@ -43,6 +43,7 @@ expect_rc 2 "no arguments" "$dyn" validate
 expect_rc 2 "bad option" "$dyn" render --bogus
 expect_rc 2 "bad output format" "$dyn" render -f "$src/examples/agg.yaml" -o xml
 expect_rc 2 "unknown command" "$dyn" frobnicate
+expect_rc 2 "stdin twice" "$dyn" validate - -
 expect_rc 0 "help" "$dyn" validate --help
 
 # warnings alone keep exit 0

@@ -31,7 +31,7 @@ spec:
     Frontend:
       componentType: frontend
       annotations:
-        dynamo-c.dev/local-command: "echo ok > health && exec python3 -m http.server \$DYN_HTTP_PORT --bind 127.0.0.1"
+        dynamo-c.dev/local-command: "printf '\\\\033[31mred\\\\n'; echo ok > health && exec python3 -m http.server \$DYN_HTTP_PORT --bind 127.0.0.1"
     worker:
       componentType: worker
       replicas: 2
@@ -141,6 +141,8 @@ kill -INT $sup
 wait $sup; rc=$?
 [ $rc -eq 0 ] || { fail "foreground up exit $rc after SIGINT"; tail -20 fg.out; }
 [ "$(running alpha)" -eq 0 ] || fail "SIGINT left processes behind"
+grep -q 'frontend-0    | \\x1b\[31mred' fg.out || fail "component escape sequences not shown escaped"
+grep -q "$(printf '\033')" fg.out && fail "a raw escape sequence reached the terminal output"
 order=$(grep -o "stopping\|stopped;" fg.out | tr '\n' ' ')
 [ "$order" = "stopping stopped; " ] || fail "stop sequence: $order"
 

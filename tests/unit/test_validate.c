@@ -554,6 +554,17 @@ static void operator_settings_that_become_names(void **state)
     loaded_free(&l);
 }
 
+static void null_service_and_wildcard_host(void **state)
+{
+    loaded l;
+    loaded_load(&l, GRAPH_HEAD "  services:\n    Frontend:\n      componentType: frontend\n"
+                               "      ingress: {enabled: true, host: api, hostPrefix: \"*.\"}\n    Ghost:\n");
+    assert_false(l.ok);
+    assert_diag(&l, "g.yaml:10:5: error: spec.services[Ghost]: has no spec (null); give it at least a componentType");
+    assert_no_diag_containing(&l, "ingress");
+    loaded_free(&l);
+}
+
 static void dcd_is_validated_too(void **state)
 {
     loaded l;
@@ -609,6 +620,7 @@ int main(void)
         cmocka_unit_test(null_list_items_and_huge_integers),
         cmocka_unit_test(label_and_annotation_keys),
         cmocka_unit_test(operator_settings_that_become_names),
+        cmocka_unit_test(null_service_and_wildcard_host),
         cmocka_unit_test(dcd_is_validated_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
