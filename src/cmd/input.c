@@ -55,6 +55,18 @@ int dyn_input_parse(dyn_input_opts *in, int argc, char **argv, const char *cmd, 
     return -1;
 }
 
+bool dyn_input_open(dyn_input_opts *in, int argc, char **argv, const char *cmd, const char *const formats[2],
+                    const char **output, void (*usage)(FILE *), int *rc)
+{
+    int parsed = dyn_input_parse(in, argc, argv, cmd, formats, output, usage);
+    *rc = parsed >= 0 ? parsed : dyn_input_load(in);
+    if (parsed >= 0 || *rc == EXIT_USAGE) {
+        dyn_input_free(in);
+        return false;
+    }
+    return true;
+}
+
 int dyn_input_load(dyn_input_opts *in)
 {
     const char *why;

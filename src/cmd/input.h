@@ -3,7 +3,9 @@
 #ifndef DYN_CMD_INPUT_H
 #define DYN_CMD_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "api/config.h"
 #include "api/validate.h"
@@ -25,6 +27,11 @@ void dyn_input_add_file(dyn_input_opts *in, const char *path);
  * -h. Returns -1 to go on, else the exit code to return (usage already printed). */
 int dyn_input_parse(dyn_input_opts *in, int argc, char **argv, const char *cmd, const char *const formats[2],
                     const char **output, void (*usage)(FILE *));
+/* Parses the options and loads the files: the prologue of validate and render. Returns true to
+ * go on (*rc is EXIT_OK or EXIT_INVALID, diags filled); false when the command is done (help,
+ * usage or I/O error): return *rc, the input is already freed. */
+bool dyn_input_open(dyn_input_opts *in, int argc, char **argv, const char *cmd, const char *const formats[2],
+                    const char **output, void (*usage)(FILE *), int *rc);
 /* Loads config and files. Returns EXIT_OK, EXIT_INVALID (diags has errors) or EXIT_USAGE (a file
  * could not be read; the message is already on stderr). */
 int dyn_input_load(dyn_input_opts *in);

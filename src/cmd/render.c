@@ -32,17 +32,10 @@ int cmd_render(int argc, char **argv)
     static const char *const formats[2] = {"yaml", "json"};
     dyn_input_opts in = {0};
     const char *output;
-    int parsed = dyn_input_parse(&in, argc, argv, "render", formats, &output, usage);
-    if (parsed >= 0) {
-        dyn_input_free(&in);
-        return parsed;
-    }
-    bool json = strcmp(output, "json") == 0;
-    int rc = dyn_input_load(&in);
-    if (rc == EXIT_USAGE) {
-        dyn_input_free(&in);
+    int rc;
+    if (!dyn_input_open(&in, argc, argv, "render", formats, &output, usage, &rc))
         return rc;
-    }
+    bool json = strcmp(output, "json") == 0;
     dyn_diags_print(&in.diags, stderr);
     if (rc == EXIT_OK) {
         dyn_load_opts opts = {.config = &in.config, .namespace_ = in.namespace_};

@@ -30,17 +30,10 @@ int cmd_validate(int argc, char **argv)
     static const char *const formats[2] = {"text", "json"};
     dyn_input_opts in = {0};
     const char *output;
-    int parsed = dyn_input_parse(&in, argc, argv, "validate", formats, &output, usage);
-    if (parsed >= 0) {
-        dyn_input_free(&in);
-        return parsed;
-    }
-    bool json = strcmp(output, "json") == 0;
-    int rc = dyn_input_load(&in);
-    if (rc == EXIT_USAGE) {
-        dyn_input_free(&in);
+    int rc;
+    if (!dyn_input_open(&in, argc, argv, "validate", formats, &output, usage, &rc))
         return rc;
-    }
+    bool json = strcmp(output, "json") == 0;
     if (json) {
         json_t *list = dyn_diags_to_json(&in.diags);
         char *text = json_dumps(list, JSON_INDENT(2));
