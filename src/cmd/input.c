@@ -103,8 +103,7 @@ int dyn_input_load(dyn_input_opts *in)
     }
     if (in->diags.errors == 0) {
         /* names must be unique across every document given, as on the API server */
-        json_t *objects = dyn_render_bundles(in->bundles, in->n_bundles, &opts, &in->diags);
-        json_decref(objects);
+        in->objects = dyn_render_bundles(in->bundles, in->n_bundles, &opts, &in->diags);
     }
     dyn_diags_sort(&in->diags);
     return in->diags.errors ? EXIT_INVALID : EXIT_OK;
@@ -112,6 +111,7 @@ int dyn_input_load(dyn_input_opts *in)
 
 void dyn_input_free(dyn_input_opts *in)
 {
+    json_decref(in->objects);
     for (size_t i = 0; i < in->n_bundles; i++)
         dyn_bundle_free(&in->bundles[i]);
     free(in->bundles);

@@ -19,6 +19,7 @@ typedef struct dyn_input_opts {
     dyn_bundle *bundles;       /* one per file */
     size_t n_bundles;
     dyn_diags diags;           /* everything found, sorted */
+    json_t *objects;           /* every object the input renders to, in apply order (when valid) */
 } dyn_input_opts;
 
 void dyn_input_add_file(dyn_input_opts *in, const char *path);

@@ -38,13 +38,11 @@ int cmd_render(int argc, char **argv)
     bool json = strcmp(output, "json") == 0;
     dyn_diags_print(&in.diags, stderr);
     if (rc == EXIT_OK) {
-        dyn_load_opts opts = {.config = &in.config, .namespace_ = in.namespace_};
-        json_t *objects = dyn_render_bundles(in.bundles, in.n_bundles, &opts, NULL);
+        /* loading rendered them once already, to check names are unique */
         if (json)
-            dyn_render_write_json(stdout, objects);
+            dyn_render_write_json(stdout, in.objects);
         else
-            dyn_render_write_yaml(stdout, objects);
-        json_decref(objects);
+            dyn_render_write_yaml(stdout, in.objects);
         if (fflush(stdout) != 0 || ferror(stdout)) {
             perror("dyn render: writing output");
             rc = EXIT_USAGE;

@@ -66,7 +66,8 @@ static int wait_detached(dyn_local *l, pid_t supervisor)
         const char *failing = NULL;
         json_array_foreach(json_object_get(st, "processes"), i, p) {
             total++;
-            ready += strcmp(json_string_value(json_object_get(p, "state")), "ready") == 0;
+            const char *state = json_string_value(json_object_get(p, "state"));
+            ready += state && strcmp(state, "ready") == 0;
             if (json_integer_value(json_object_get(p, "restarts")) >= 3 && !failing)
                 failing = json_string_value(json_object_get(p, "name"));
         }

@@ -217,7 +217,7 @@ static int plan_component(dyn_plan *plan, dyn_plan_component *c, const dyn_graph
     bool has_port = frontend || dyn_service_is_worker(s) || dyn_service_is_planner(s);
     c->service_port = frontend ? DYN_PORT_HTTP : DYN_PORT_SYSTEM;
     c->service_port_name = strdup(frontend ? "http" : "system");
-    c->has_service = has_port && (frontend || plan->discovery_rbac || strcmp(plan->discovery, "kubernetes") == 0 ||
+    c->has_service = has_port && (frontend || strcmp(plan->discovery, "kubernetes") == 0 ||
                                   c->route.kind != DYN_ROUTE_NONE);
 
     json_t *main = dyn_plan_main_container(plan, c, g, s, cfg);

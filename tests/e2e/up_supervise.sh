@@ -41,7 +41,8 @@ spec:
 YAML
 }
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
-running() { pgrep -f "$tmp/.dyn/$1/" | wc -l; }
+# processes of a local graph, found by the marker dyn up puts in every one's environment
+running() { grep -zlxsF "DYN_UP_STATE_DIR=$tmp/.dyn/$1" /proc/[0-9]*/environ | wc -l; }
 
 # an invalid graph starts nothing
 graph alpha | sed 's/replicas: 2/replicas: -2/' >bad.yaml
@@ -64,6 +65,7 @@ graph alpha >alpha.yaml
 "$dyn" ps alpha --json >ps.json
 n=$(json_field 'print(sum(1 for p in d if p["state"] == "ready" and p["pid"] > 0 and p["port"] > 0 and "service" in p))' <ps.json)
 [ "$n" -eq 5 ] || fail "ps: $n of 5 processes ready with pid and port"
+[ "$(running alpha)" -ge 5 ] || fail "running: found $(running alpha) marked processes of alpha, want at least 5"
 url=$(grep -o 'http://127.0.0.1:[0-9]*' out | head -1)
 curl -sf "$url/health" >/dev/null || fail "frontend URL $url not serving"
 
